@@ -1,0 +1,321 @@
+"""The Population application: applies batches of intake commands and saves each batch in one transaction,
+together with the position reached in every intake source (so a redelivered message has no second effect)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain import commands as c
+from domain import errors
+from domain.geography import Geography
+from domain.identity import Pseudonymizer
+from domain.model import (
+    Dwelling, DuplicateMessage, IntakeAggregate, IntakeCursor, Lease, Person, PriorityPerson, VisitorStay,
+)
+
+A = TypeVar("A", bound=IntakeAggregate)
+DEFAULT_PRIORITY_CATEGORIES = (
+    "community_correction", "released_after_sentence", "mental_illness_risk", "drug_rehabilitation",
+)
+
+
+@dataclass
+class IntakeItem:
+    """One message from an ordered source: a command, or the reason it was refused before reaching the model."""
+
+    source: str
+    position: int
+    command: c.Command | None = None
+    rejected: errors.Rejected | None = None
+    message_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    item: IntakeItem
+    status: str  # accepted | duplicate | redelivered | rejected
+    reason: str = ""
+    detail: str = ""
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def rejects(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "rejected"]
+
+
+class UnitOfWork:
+    """The aggregates one batch touches, each loaded once (or created), all saved together."""
+
+    def __init__(self, app: Application, absent: set[UUID]):
+        self.app = app
+        self.touched: dict[UUID, Any] = {}
+        self.absent = absent  # ids known (by one bulk query) not to be stored yet
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id in self.touched:
+            return self.touched[aggregate_id]
+        if aggregate_id in self.absent:
+            return None
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        self.touched[aggregate_id] = aggregate
+        return aggregate
+
+    def add(self, aggregate: A) -> A:
+        self.absent.discard(aggregate.id)
+        self.touched[aggregate.id] = aggregate
+        return aggregate
+
+
+def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID] | None:
+    """Which of `ids` have stored events, in one query; None when the recorder is not SQL we know."""
+    if not ids:
+        return set()
+    table = getattr(recorder, "events_table_name", None)
+    datastore = getattr(recorder, "datastore", None)
+    if table is None or datastore is None:
+        return None
+    module = type(recorder).__module__
+    with datastore.transaction(commit=False) as cursor:
+        if module == "eventsourcing.postgres":
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)", [list(ids)])
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+        if module == "eventsourcing.sqlite":
+            wanted = [str(i) for i in ids]
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
+                           f"({','.join('?' * len(wanted))})", wanted)
+            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
+    return None
+
+
+class Population(Application):
+    name = "Population"
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": "200000",
+        # One writer per store: cached aggregates need no re-read, and copying them per command is waste.
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
+
+    def __init__(self, env: dict[str, str] | None = None, *, geography: Geography | None = None,
+                 pseudonymize: Pseudonymizer | None = None,
+                 priority_categories: Sequence[str] = DEFAULT_PRIORITY_CATEGORIES):
+        super().__init__(env)
+        self.geography = geography
+        self.pseudonymize = pseudonymize
+        self.priority_categories = frozenset(priority_categories)
+        self._handlers: dict[type, Callable[[UnitOfWork, Any], None]] = {
+            c.MoveIn: self._move_in, c.MoveOut: self._move_out, c.StartLease: self._start_lease,
+            c.EndLease: self._end_lease, c.CheckIn: self._check_in, c.CheckOut: self._check_out,
+            c.PriorityMovement: self._priority_movement,
+        }
+        self._cursors: dict[str, IntakeCursor] = {}
+
+    # -- the one command ------------------------------------------------------------------------------------
+    def process(self, batch: Sequence[IntakeItem],
+                before_commit: Callable[[BatchResult], None] | None = None, attempts: int = 5) -> BatchResult:
+        """Apply a batch; call `before_commit` with the outcomes (e.g. to publish rejects), then save it all in
+        one transaction. A conflicting concurrent writer makes the batch re-run on fresh state."""
+        for attempt in range(attempts):
+            unit = UnitOfWork(self, self._absent_ids(batch))
+            result = self._decide(unit, batch)
+            if before_commit is not None:
+                before_commit(result)
+            try:
+                self.save(*unit.touched.values())
+                return result
+            except IntegrityError:
+                self._forget(unit)
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _decide(self, unit: UnitOfWork, batch: Sequence[IntakeItem]) -> BatchResult:
+        result = BatchResult()
+        by_source: dict[str, list[Outcome]] = {}
+        for item in batch:
+            cursor = self._cursor(unit, item.source)
+            if item.position <= cursor.position:
+                result.outcomes.append(Outcome(item, "redelivered"))
+                continue
+            outcome = self._apply(unit, item)
+            result.outcomes.append(outcome)
+            by_source.setdefault(item.source, []).append(outcome)
+        for source, outcomes in by_source.items():
+            rejected = [{"position": o.item.position, "message_id": o.item.message_id, "reason": o.reason}
+                        for o in outcomes if o.status == "rejected"]
+            self._cursor(unit, source).advance(
+                first=outcomes[0].item.position, last=max(o.item.position for o in outcomes),
+                accepted=sum(o.status == "accepted" for o in outcomes),
+                duplicates=sum(o.status == "duplicate" for o in outcomes), rejected=rejected)
+        return result
+
+    def _apply(self, unit: UnitOfWork, item: IntakeItem) -> Outcome:
+        if item.rejected is not None:
+            return Outcome(item, "rejected", item.rejected.reason, item.rejected.detail)
+        assert item.command is not None
+        try:
+            self._handlers[type(item.command)](unit, item.command)
+        except DuplicateMessage:
+            return Outcome(item, "duplicate")
+        except errors.Rejected as rejected:
+            return Outcome(item, "rejected", rejected.reason, rejected.detail)
+        return Outcome(item, "accepted")
+
+    def _cursor(self, unit: UnitOfWork, source: str) -> IntakeCursor:
+        cursor = self._cursors.get(source)
+        if cursor is None:
+            cursor = unit.get(IntakeCursor, IntakeCursor.create_id(source)) or IntakeCursor(source=source)
+            self._cursors[source] = cursor
+        unit.add(cursor)
+        return cursor
+
+    def _forget(self, unit: UnitOfWork) -> None:
+        """Drop every cached object the failed batch touched: they hold changes that were never stored."""
+        self._cursors.clear()
+        if self.repository.cache is not None:
+            for aggregate_id in unit.touched:
+                try:
+                    self.repository.cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass
+
+    # -- one query per batch instead of one per new aggregate ------------------------------------------------
+    def _candidate_ids(self, cmd: c.Command) -> list[UUID]:
+        if isinstance(cmd, (c.MoveIn, c.MoveOut)):
+            return [Person.create_id(self._pseudonym(cmd.person)), Dwelling.create_id(cmd.dwelling_id)]
+        if isinstance(cmd, (c.StartLease, c.EndLease)):
+            return [Lease.create_id(cmd.lease_id)]
+        if isinstance(cmd, (c.CheckIn, c.CheckOut)):
+            return [VisitorStay.create_id(cmd.stay_id)]
+        if isinstance(cmd, c.PriorityMovement):
+            return [PriorityPerson.create_id(self._pseudonym(cmd.person))]
+        return []
+
+    def _absent_ids(self, batch: Sequence[IntakeItem]) -> set[UUID]:
+        cache = self.repository.cache.cache if self.repository.cache is not None else {}
+        wanted = {i for item in batch if item.command is not None
+                  for i in self._candidate_ids(item.command) if i not in cache}
+        stored = stored_originator_ids(self.recorder, wanted)
+        return set() if stored is None else wanted - stored
+
+    # -- reference checks -----------------------------------------------------------------------------------
+    def check_grid(self, grid_code: str) -> None:
+        if self.geography is not None and grid_code not in self.geography.grids:
+            raise errors.UnknownGrid(grid_code)
+
+    def lodging_grid(self, lodging_code: str) -> str:
+        assert self.geography is not None
+        lodging = self.geography.lodgings.get(lodging_code)
+        if lodging is None:
+            raise errors.UnknownLodging(lodging_code)
+        return lodging.grid_code
+
+    def _pseudonym(self, person: c.PersonIdentity) -> str:
+        assert self.pseudonymize is not None, "a Pseudonymizer is needed to apply commands"
+        return self.pseudonymize(person.id_number)
+
+    @staticmethod
+    def _identity(person: c.PersonIdentity) -> dict[str, str]:
+        return {"id_number": person.id_number, "name": person.name, "phone": person.phone}
+
+    # -- handlers: check references, then let the aggregates enforce their rules ------------------------------
+    def _person(self, unit: UnitOfWork, person: c.PersonIdentity) -> Person:
+        pseudonym = self._pseudonym(person)
+        found = unit.get(Person, Person.create_id(pseudonym))
+        return found or unit.add(Person(pseudonym=pseudonym, identity=self._identity(person)))
+
+    def _dwelling(self, unit: UnitOfWork, dwelling_id: str, grid_code: str) -> Dwelling:
+        found = unit.get(Dwelling, Dwelling.create_id(dwelling_id))
+        return found or unit.add(Dwelling(dwelling_id=dwelling_id, grid_code=grid_code))
+
+    def _move_in(self, unit: UnitOfWork, cmd: c.MoveIn) -> None:
+        self.check_grid(cmd.grid_code)
+        person = self._person(unit, cmd.person)
+        previous, previous_grid = person.dwelling_id, person.grid_code
+        person.move_in(message_id=cmd.message_id, occurred_at=cmd.occurred_at, dwelling_id=cmd.dwelling_id,
+                       grid_code=cmd.grid_code, household_id=cmd.household_id, reason=cmd.reason,
+                       origin=cmd.origin)
+        if previous is not None and previous != person.dwelling_id:
+            self._dwelling(unit, previous, previous_grid).occupant_left(
+                person=person.pseudonym, occurred_at=cmd.occurred_at)
+        if person.dwelling_id == cmd.dwelling_id:  # not when it only closed an earlier, already-ended episode
+            self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_arrived(
+                person=person.pseudonym, occurred_at=cmd.occurred_at)
+
+    def _move_out(self, unit: UnitOfWork, cmd: c.MoveOut) -> None:
+        self.check_grid(cmd.grid_code)
+        person = self._person(unit, cmd.person)
+        person.move_out(message_id=cmd.message_id, occurred_at=cmd.occurred_at, dwelling_id=cmd.dwelling_id,
+                        grid_code=cmd.grid_code, reason=cmd.reason, destination=cmd.destination)
+        self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_left(
+            person=person.pseudonym, occurred_at=cmd.occurred_at)
+
+    def _start_lease(self, unit: UnitOfWork, cmd: c.StartLease) -> None:
+        self.check_grid(cmd.grid_code)
+        existing = unit.get(Lease, Lease.create_id(cmd.lease_id))
+        if existing is not None:
+            existing.check_not_applied(cmd.message_id)
+            raise errors.LeaseExists(cmd.lease_id)
+        people = (cmd.landlord, *cmd.tenants)
+        unit.add(Lease(
+            lease_id=cmd.lease_id, message_id=cmd.message_id, occurred_at=cmd.occurred_at,
+            dwelling_id=cmd.dwelling_id, grid_code=cmd.grid_code, landlord=self._pseudonym(cmd.landlord),
+            tenants=[self._pseudonym(t) for t in cmd.tenants],
+            identities={self._pseudonym(p): self._identity(p) for p in people},
+            planned_end=cmd.planned_end.isoformat() if cmd.planned_end else None))
+
+    def _end_lease(self, unit: UnitOfWork, cmd: c.EndLease) -> None:
+        lease = unit.get(Lease, Lease.create_id(cmd.lease_id))
+        if lease is None:
+            raise errors.UnknownLease(cmd.lease_id)
+        lease.end(message_id=cmd.message_id, occurred_at=cmd.occurred_at)
+
+    def _check_in(self, unit: UnitOfWork, cmd: c.CheckIn) -> None:
+        grid_code = self.lodging_grid(cmd.lodging_code)
+        existing = unit.get(VisitorStay, VisitorStay.create_id(cmd.stay_id))
+        if existing is not None:
+            existing.check_not_applied(cmd.message_id)
+            raise errors.AlreadyCheckedIn(cmd.stay_id)
+        unit.add(VisitorStay(
+            stay_id=cmd.stay_id, message_id=cmd.message_id, occurred_at=cmd.occurred_at,
+            lodging_code=cmd.lodging_code, grid_code=grid_code, guest=self._pseudonym(cmd.guest),
+            identity=self._identity(cmd.guest), party_size=cmd.party_size, nights=cmd.nights,
+            origin_province=cmd.origin_province))
+
+    def _check_out(self, unit: UnitOfWork, cmd: c.CheckOut) -> None:
+        stay = unit.get(VisitorStay, VisitorStay.create_id(cmd.stay_id))
+        if stay is None:
+            raise errors.StayNotFound(cmd.stay_id)
+        stay.check_out(message_id=cmd.message_id, occurred_at=cmd.occurred_at)
+
+    def _priority_movement(self, unit: UnitOfWork, cmd: c.PriorityMovement) -> None:
+        self.check_grid(cmd.grid_code)
+        self.check_grid(cmd.assigned_grid)
+        if cmd.category not in self.priority_categories:
+            raise errors.UnknownCategory(cmd.category)
+        pseudonym = self._pseudonym(cmd.person)
+        person = unit.get(PriorityPerson, PriorityPerson.create_id(pseudonym)) or unit.add(PriorityPerson(
+            pseudonym=pseudonym, identity=self._identity(cmd.person), category=cmd.category,
+            assigned_grid=cmd.assigned_grid, responsible_worker=cmd.responsible_worker))
+        person.record_movement(message_id=cmd.message_id, occurred_at=cmd.occurred_at, movement=cmd.movement,
+                               grid_code=cmd.grid_code, place=cmd.place)
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def cursor_positions(self) -> Iterator[tuple[str, int]]:
+        for source, cursor in self._cursors.items():
+            yield source, cursor.position
