@@ -159,7 +159,7 @@ class Population(Application):
             rejected = [{"position": o.item.position, "message_id": o.item.message_id, "reason": o.reason}
                         for o in outcomes if o.status == "rejected"]
             self._cursor(unit, source).advance(
-                first=outcomes[0].item.position, last=max(o.item.position for o in outcomes),
+                source=source, first=outcomes[0].item.position, last=max(o.item.position for o in outcomes),
                 accepted=sum(o.status == "accepted" for o in outcomes),
                 duplicates=sum(o.status == "duplicate" for o in outcomes), rejected=rejected)
         return result
@@ -260,10 +260,12 @@ class Population(Application):
     def _move_out(self, unit: UnitOfWork, cmd: c.MoveOut) -> None:
         self.check_grid(cmd.grid_code)
         person = self._person(unit, cmd.person)
+        only_confirms = person.confirms_implicit_move_out(cmd.dwelling_id, cmd.occurred_at)
         person.move_out(message_id=cmd.message_id, occurred_at=cmd.occurred_at, dwelling_id=cmd.dwelling_id,
                         grid_code=cmd.grid_code, reason=cmd.reason, destination=cmd.destination)
-        self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_left(
-            person=person.pseudonym, occurred_at=cmd.occurred_at)
+        if not only_confirms:
+            self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_left(
+                person=person.pseudonym, occurred_at=cmd.occurred_at)
 
     def _start_lease(self, unit: UnitOfWork, cmd: c.StartLease) -> None:
         self.check_grid(cmd.grid_code)
@@ -295,7 +297,7 @@ class Population(Application):
             stay_id=cmd.stay_id, message_id=cmd.message_id, occurred_at=cmd.occurred_at,
             lodging_code=cmd.lodging_code, grid_code=grid_code, guest=self._pseudonym(cmd.guest),
             identity=self._identity(cmd.guest), party_size=cmd.party_size, nights=cmd.nights,
-            origin_province=cmd.origin_province))
+            origin_region=cmd.origin_region))
 
     def _check_out(self, unit: UnitOfWork, cmd: c.CheckOut) -> None:
         stay = unit.get(VisitorStay, VisitorStay.create_id(cmd.stay_id))

@@ -62,7 +62,7 @@ class CheckIn(Command):
     guest: PersonIdentity
     party_size: int
     nights: int
-    origin_province: str
+    origin_region: str  # GB/T 2260 code of residence; non-local when outside Yantai (3706..)
 
 
 @dataclass(frozen=True, kw_only=True)

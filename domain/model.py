@@ -8,6 +8,8 @@ Business time: events carry `occurred_at` (when it happened) besides the store's
 Ordering rules (what may arrive late):
 - a move-out may arrive before the move-in it ends (intake topics are separate); it is recorded as an
   *unmatched* move-out and the late move-in is placed before it, provided it is earlier in business time;
+- a move-out may arrive after a later move-in elsewhere already ended that registration implicitly; it is
+  recorded as confirming that move-out (its date and reason), with no second change of registration;
 - any other residency message dated before the person's latest residency fact is refused as `out_of_order`;
 - lease end / stay check-out must be dated at or after their start (`end_before_start`).
 """
@@ -63,6 +65,7 @@ class Person(IntakeAggregate):
         self.household_id: str | None = None
         self.last_residency_at: datetime | None = None
         self.unmatched_move_out: dict | None = None  # a move-out seen before its move-in
+        self.implicit_move_out: dict | None = None  # the last registration ended by a move-in elsewhere
 
     @property
     def is_resident(self) -> bool:
@@ -91,6 +94,10 @@ class Person(IntakeAggregate):
                  reason: str, destination: str) -> None:
         self.check_not_applied(message_id)
         unmatched = self.last_residency_at is None  # first fact about this person: its move-in is still coming
+        if self.confirms_implicit_move_out(dwelling_id, occurred_at):
+            self._move_out_confirmed(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
+                                     grid_code=grid_code, reason=reason, destination=destination)
+            return
         if not unmatched:
             self.check_in_business_order(occurred_at)
             self.check_resident()
@@ -103,6 +110,11 @@ class Person(IntakeAggregate):
     def fills_unmatched_move_out(self, occurred_at: datetime, dwelling_id: str) -> bool:
         pending = self.unmatched_move_out
         return pending is not None and pending["dwelling_id"] == dwelling_id and occurred_at <= pending["at"]
+
+    def confirms_implicit_move_out(self, dwelling_id: str, occurred_at: datetime) -> bool:
+        """The explicit move-out of a registration that a later move-in already ended (arrived late)."""
+        done = self.implicit_move_out
+        return done is not None and done["dwelling_id"] == dwelling_id and occurred_at <= done["at"]
 
     def check_in_business_order(self, occurred_at: datetime) -> None:
         if self.last_residency_at is not None and occurred_at < self.last_residency_at:
@@ -138,8 +150,16 @@ class Person(IntakeAggregate):
             self._applied(message_id)
         if unmatched:
             self.unmatched_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
+        if implicit:
+            self.implicit_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
         self.dwelling_id = self.grid_code = self.household_id = None
         self.last_residency_at = occurred_at
+
+    @event("MoveOutConfirmed")  # no change of registration: the move-in elsewhere already ended it
+    def _move_out_confirmed(self, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str,
+                            reason: str, destination: str) -> None:
+        self._applied(message_id)
+        self.implicit_move_out = None
 
 
 class Dwelling(IntakeAggregate):
@@ -186,7 +206,8 @@ class Lease(IntakeAggregate):
         self.check_not_applied(message_id)
         self.check_not_ended()
         self.check_not_before_start(occurred_at)
-        self._ended(message_id=message_id, occurred_at=occurred_at)
+        self._ended(message_id=message_id, occurred_at=occurred_at, dwelling_id=self.dwelling_id,
+                    grid_code=self.grid_code)
 
     def check_not_ended(self) -> None:
         if self.ended_at is not None:
@@ -196,8 +217,8 @@ class Lease(IntakeAggregate):
         if occurred_at < self.started_at:
             raise errors.EndBeforeStart(f"end {occurred_at.isoformat()} before start {self.started_at.isoformat()}")
 
-    @event("Ended")
-    def _ended(self, message_id: str, occurred_at: datetime) -> None:
+    @event("Ended")  # carries dwelling and grid so projections need no lookup
+    def _ended(self, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str) -> None:
         self._applied(message_id)
         self.ended_at = occurred_at
 
@@ -211,12 +232,12 @@ class VisitorStay(IntakeAggregate):
 
     @event("CheckedIn")
     def __init__(self, stay_id: str, message_id: str, occurred_at: datetime, lodging_code: str, grid_code: str,
-                 guest: str, identity: dict, party_size: int, nights: int, origin_province: str) -> None:
+                 guest: str, identity: dict, party_size: int, nights: int, origin_region: str) -> None:
         super().__init__()
         self._applied(message_id)
         self.stay_id, self.lodging_code, self.grid_code = stay_id, lodging_code, grid_code
         self.guest, self.identity = guest, identity
-        self.party_size, self.nights, self.origin_province = party_size, nights, origin_province
+        self.party_size, self.nights, self.origin_region = party_size, nights, origin_region
         self.checked_in_at = occurred_at
         self.checked_out_at: datetime | None = None
 
@@ -226,10 +247,12 @@ class VisitorStay(IntakeAggregate):
             raise errors.AlreadyCheckedOut(self.stay_id)
         if occurred_at < self.checked_in_at:
             raise errors.EndBeforeStart("check-out before check-in")
-        self._checked_out(message_id=message_id, occurred_at=occurred_at)
+        self._checked_out(message_id=message_id, occurred_at=occurred_at, lodging_code=self.lodging_code,
+                          grid_code=self.grid_code, party_size=self.party_size)
 
-    @event("CheckedOut")
-    def _checked_out(self, message_id: str, occurred_at: datetime) -> None:
+    @event("CheckedOut")  # carries lodging, grid and party size so projections need no lookup
+    def _checked_out(self, message_id: str, occurred_at: datetime, lodging_code: str, grid_code: str,
+                     party_size: int) -> None:
         self._applied(message_id)
         self.checked_out_at = occurred_at
 
@@ -254,10 +277,11 @@ class PriorityPerson(IntakeAggregate):
                         place: str) -> None:
         self.check_not_applied(message_id)
         self._moved(message_id=message_id, occurred_at=occurred_at, movement=movement, grid_code=grid_code,
-                    place=place)
+                    place=place, category=self.category, assigned_grid=self.assigned_grid)
 
     @event("Moved")
-    def _moved(self, message_id: str, occurred_at: datetime, movement: str, grid_code: str, place: str) -> None:
+    def _moved(self, message_id: str, occurred_at: datetime, movement: str, grid_code: str, place: str,
+               category: str, assigned_grid: str) -> None:
         self._applied(message_id)
         if self.last_seen_at is None or occurred_at >= self.last_seen_at:  # late sightings do not move "last known"
             self.last_grid, self.last_seen_at = grid_code, occurred_at
@@ -277,5 +301,6 @@ class IntakeCursor(Aggregate):
         self.position = -1
 
     @event("Advanced")
-    def advance(self, first: int, last: int, accepted: int, duplicates: int, rejected: list[dict]) -> None:
+    def advance(self, source: str, first: int, last: int, accepted: int, duplicates: int,
+                rejected: list[dict]) -> None:
         self.position = last

@@ -1,0 +1,1 @@
+"""gridflow composition root: configuration, CLI, embedded runtime wiring the rooms together."""

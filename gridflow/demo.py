@@ -1,0 +1,161 @@
+"""`gridflow demo`: a simulated season through the whole data path, then a summary per town."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gridflow import bootstrap
+from gridflow.config import Config
+from gridflow.pipeline import following, intake_worker, progress, wait_until
+from gridflow.runtime import kafka
+from projections import queries
+from projections.projector import table_counts
+from projections.rows import PROJECTED_TOPICS
+from streams.dead_letter import make_cipher, open_original, read_dead_letters
+from streams.producer import publish
+from streams.simulator import CST, Simulator
+from streams.topics import ensure_topics
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def fresh_embedded_state(config: Config) -> None:
+    """The embedded broker starts empty each run, so Kafka positions stored by an earlier run would not match
+    it: with the default stores the demo starts afresh (configured external stores are left alone)."""
+    if not config.uses_default_stores():
+        say("note: external stores configured; they must be fresh for a demo on an embedded broker")
+        return
+    shutil.rmtree(config.data_dir / "clickhouse", ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{config.data_dir / 'events.sqlite'}{suffix}").unlink(missing_ok=True)
+
+
+def store_counts(recorder: Any) -> dict[str, int]:
+    """Count stored events by topic straight from the notification log (no decoding)."""
+    counts: dict[str, int] = {}
+    start = 1
+    while batch := recorder.select_notifications(start=start, limit=20_000):
+        for n in batch:
+            counts[n.topic] = counts.get(n.topic, 0) + 1
+        start = batch[-1].id + 1
+    return counts
+
+
+def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date, bad_share: float,
+             json_path: Path | None) -> dict[str, Any]:
+    t0 = time.monotonic()
+    if not config.kafka_bootstrap:
+        fresh_embedded_state(config)
+    geo = bootstrap.geography(config)
+    say(f"reference geography: {geo.shape()}")
+    for note in config.key_notes:
+        say(f"keys: {note}")
+    client = bootstrap.clickhouse(config)
+    reader = bootstrap.population(config, geo)  # read side: projector input and store counts
+    projector = bootstrap.projector(config, client, reader, geo)
+    projector.recover()
+    logs = config.data_dir / "logs"
+    with kafka(config.kafka_bootstrap, logs) as servers:
+        created = ensure_topics(servers)
+        say(f"kafka: {servers} ({'embedded Tansu' if not config.kafka_bootstrap else 'configured'}); "
+            f"created {len(created)} topics")
+        with intake_worker(config, servers, logs / "worker.log") as worker, following(projector) as follower:
+            simulator = Simulator(geo, start=start, days=days, scale=scale, seed=seed, bad_share=bad_share)
+            say(f"producing a simulated season: {days} days from {start}, scale {scale}, seed {seed}")
+            producer = bootstrap.kafka_producer(servers)
+            published = publish(producer, simulator.messages(), lambda n: progress(f"produced {n}"))
+            producer.close()
+            progress(f"produced {published.count} messages ({len(published.bad)} seeded bad ones)", final=True)
+
+            def handled() -> int:
+                return sum(queries.intake_totals(client).values())
+
+            say("waiting for intake → event store → ClickHouse")
+            wait_until(
+                lambda: handled() >= published.count
+                and projector.position >= (reader.recorder.max_notification_id() or 0),
+                lambda: f"handled {handled()}/{published.count}, projected to #{projector.position}",
+                timeout_s=max(600, published.count / 50), alive=lambda: worker.poll() is None and follower.is_alive())
+        letters = read_dead_letters(servers, expected=queries.intake_totals(client)["rejected"])
+    summary = summarise(config, client, reader, published, letters, start, time.monotonic() - t0)
+    summary["scale"], summary["days"], summary["seed"] = scale, days, seed
+    add_capacity(summary["towns"], geo, scale)
+    print_summary(summary, geo)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        say(f"summary written to {json_path}")
+    return summary
+
+
+def summarise(config: Config, client: Any, reader: Any, published: Any, letters: list[dict[str, Any]],
+              start: date, elapsed_s: float) -> dict[str, Any]:
+    totals = queries.intake_totals(client)
+    stored = store_counts(reader.recorder)
+    cipher = make_cipher(config.cipher_key)
+    by_position = {(x["source"]["topic"], x["source"]["partition"], x["source"]["offset"]): x for x in letters}
+    seeded_found = seeded_reason_ok = seeded_bytes_ok = 0
+    for position, (reason, original) in published.bad.items():
+        letter = by_position.get(position)
+        if letter is not None:
+            seeded_found += 1
+            seeded_reason_ok += letter["reason"] == reason
+            seeded_bytes_ok += open_original(letter, cipher) == original
+    season_start = datetime(start.year, start.month, start.day, tzinfo=CST).astimezone(timezone.utc)
+    projected_facts = sum(n for topic, n in stored.items() if topic in PROJECTED_TOPICS
+                          and not topic.endswith("IntakeCursor.Advanced"))
+    return {
+        "events_produced": published.count,
+        "events_stored": totals["accepted"],
+        "events_dead_lettered": len(letters),
+        "events_duplicate": totals["duplicates"],
+        "rejected_in_store": totals["rejected"],
+        "domain_events_stored": sum(stored.values()),
+        "stored_events_by_type": stored,
+        "projected_rows": table_counts(client),
+        "movement_rows_by_kind": queries.movement_counts(client),
+        "store_facts_projectable": projected_facts,
+        "rejects_by_reason": queries.rejects_by_reason(client),
+        "seeded_bad_messages": {"published": len(published.bad), "in_dead_letter_topic": seeded_found,
+                                "reason_as_expected": seeded_reason_ok, "original_bytes_intact": seeded_bytes_ok},
+        "towns": queries.town_summary(client, season_start),
+        "elapsed_s": round(elapsed_s, 1),
+        "stores": {"event_store": config.event_store_url.split("@")[-1], "clickhouse": config.clickhouse_dsn},
+    }
+
+
+def add_capacity(towns: dict[str, dict[str, Any]], geo: Any, scale: float) -> None:
+    """Lodging beds and scenic-area capacity per town, at the simulated scale so the load shares compare."""
+    for code in geo.towns:
+        towns.setdefault(code, {}).update(name=geo.towns[code].name, lodging_beds=0, scenic_instantaneous=0)
+    for lodging in geo.lodgings.values():
+        towns[geo.grids[lodging.grid_code].town_code]["lodging_beds"] += round(lodging.beds * scale)
+    for area in geo.scenic_areas.values():
+        towns[geo.grids[area.grid_code].town_code]["scenic_instantaneous"] += round(area.max_instantaneous * scale)
+    for town in towns.values():
+        beds = town["lodging_beds"]
+        town["peak_share_of_beds"] = round(town.get("peak_visitors", 0) / beds, 3) if beds else None
+
+
+def print_summary(summary: dict[str, Any], geo: Any) -> None:
+    print(f"\n{'town/street':<12}{'residents':>10}{'change':>8}{'new hh':>7}{'leases':>7}"
+          f"{'peak visitors':>14}{'beds*':>7}{'load':>6}{'scenic cap*':>12}")
+    for code, town in sorted(summary["towns"].items()):
+        share = town["peak_share_of_beds"]
+        print(f"{town['name']:<8}{town.get('residents', 0):>14}{town.get('residents_change', 0):>+8}"
+              f"{town.get('new_households', 0):>7}{town.get('active_leases', 0):>7}"
+              f"{town.get('peak_visitors', 0):>14}{town['lodging_beds']:>7}"
+              f"{f'{100 * share:.0f}%' if share is not None else '-':>6}{town['scenic_instantaneous']:>12}")
+    print(f"* capacities at the simulated scale ({summary['scale']}); load = peak lodged visitors / beds")
+    print(f"\nmessages produced {summary['events_produced']}: stored {summary['events_stored']}, "
+          f"dead-lettered {summary['events_dead_lettered']}, duplicates {summary['events_duplicate']}")
+    print("rejects by reason: " + ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()))
+    print(f"seeded bad messages: {summary['seeded_bad_messages']}")
+    print(f"projected rows: {summary['projected_rows']}; elapsed {summary['elapsed_s']} s")

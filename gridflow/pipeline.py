@@ -1,0 +1,95 @@
+"""Running the data path locally: an intake worker subprocess + the projector following the store."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gridflow.config import Config
+from projections.projector import Projector
+
+
+@contextmanager
+def intake_worker(config: Config, bootstrap: str, log_path: Path, group_id: str | None = None) -> Iterator[subprocess.Popen]:
+    """`gridflow worker` in its own process (as in production), stopped with SIGTERM on exit."""
+    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap, GRIDFLOW_DATA_DIR=str(config.data_dir),
+               GRIDFLOW_EVENT_STORE=config.event_store_url, GRIDFLOW_CIPHER_KEY=config.cipher_key,
+               GRIDFLOW_PSEUDONYM_KEY=config.pseudonym_key.decode(), GRIDFLOW_BATCH_SIZE=str(config.batch_size),
+               GRIDFLOW_GROUP_ID=group_id or f"gridflow-intake-{uuid.uuid4().hex[:8]}")
+    if config.reference_dir:
+        env["GRIDFLOW_REFERENCE_DIR"] = str(config.reference_dir)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gridflow.cli", "worker"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 20) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def following(projector: Projector) -> Iterator[threading.Thread]:
+    """The projector follows the notification log in a thread of this process (which owns chdb)."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            projector.follow(stop.is_set)
+        except BaseException as e:  # surfaced to the caller below
+            errors.append(e)
+
+    thread = threading.Thread(target=run, name="gridflow-projector", daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        if errors:
+            raise errors[0]
+
+
+def wait_until(done: Callable[[], bool], describe: Callable[[], str], timeout_s: float,
+               alive: Callable[[], bool] = lambda: True, every_s: float = 1.0) -> None:
+    """Poll `done`, printing `describe()` as progress; fail loudly on timeout or a dead worker."""
+    started = time.monotonic()
+    last_line = 0.0
+    while not done():
+        if not alive():
+            raise RuntimeError(f"the intake worker or the projector stopped early ({describe()})")
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"not done after {timeout_s:.0f} s ({describe()})")
+        progress(f"{describe()} [{time.monotonic() - started:.0f} s]", final=False)
+        time.sleep(every_s)
+    progress(f"{describe()} [{time.monotonic() - started:.0f} s]", final=True)
+
+
+_last_progress = [0.0]
+
+
+def progress(text: str, final: bool = False) -> None:
+    """One updating line on a terminal; a line every 5 s (and the last one) in a log."""
+    if sys.stderr.isatty():
+        print(f"\r  {text}\033[K", end="\n" if final else "", file=sys.stderr, flush=True)
+    elif final or time.monotonic() - _last_progress[0] >= 5:
+        _last_progress[0] = time.monotonic()
+        print(f"  {text}", file=sys.stderr, flush=True)

@@ -1,0 +1,1 @@
+"""ClickHouse read models projected from the event store's notification log."""

@@ -1,0 +1,95 @@
+"""Domain events → ClickHouse rows. Pure: pseudonyms and administrative codes only, never identities."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from domain.geography import Geography
+
+MOVEMENT_COLUMNS = (
+    "notification_id", "seq", "occurred_at", "recorded_at", "kind", "subject", "town_code", "village_code",
+    "grid_code", "place", "household", "reason", "origin", "population_delta", "lease_delta", "visitors_delta",
+    "nights", "non_local", "category", "message_id",
+)
+LEDGER_COLUMNS = ("notification_id", "recorded_at", "source", "first_position", "last_position", "accepted",
+                  "duplicates", "rejected")
+REJECT_COLUMNS = ("notification_id", "seq", "recorded_at", "source", "position", "message_id", "reason")
+# Stored-event topics the projector decodes; others (registrations, dwellings) carry nothing it shows.
+PROJECTED_TOPICS = frozenset({
+    "domain.model:Person.MovedIn", "domain.model:Person.MovedOut", "domain.model:Lease.Started",
+    "domain.model:Lease.Ended", "domain.model:VisitorStay.CheckedIn", "domain.model:VisitorStay.CheckedOut",
+    "domain.model:PriorityPerson.Moved", "domain.model:IntakeCursor.Advanced",
+})
+YANTAI = "3706"
+
+
+def is_non_local(region: str) -> bool:
+    return bool(region) and not region.startswith(YANTAI)
+
+
+class RowMaker:
+    def __init__(self, geography: Geography):
+        self.geography = geography
+
+    def _where(self, grid_code: str) -> dict[str, str]:
+        grid = self.geography.grids.get(grid_code)
+        return {"grid_code": grid_code, "village_code": grid.village_code if grid else "",
+                "town_code": grid.town_code if grid else ""}
+
+    def movement(self, notification_id: int, event: Any, kind: str, subject: str, grid_code: str,
+                 seq: int = 0, **values: Any) -> dict[str, Any]:
+        row = {"notification_id": notification_id, "seq": seq, "occurred_at": event.occurred_at,
+               "recorded_at": event.timestamp, "kind": kind, "subject": subject, "place": "", "household": "",
+               "reason": "", "origin": "", "population_delta": 0, "lease_delta": 0, "visitors_delta": 0,
+               "nights": 0, "non_local": 0, "category": "", "message_id": event.message_id,
+               **self._where(grid_code)}
+        row.update(values)
+        return row
+
+    def rows(self, notification_id: int, event: Any, aggregate: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield (table, row) pairs for one decoded domain event."""
+        name = type(event).__name__
+        if aggregate == "Person":
+            subject = event.originator_id.hex
+            if name == "MovedIn":
+                yield "movements", self.movement(
+                    notification_id, event, "move_in", subject, event.grid_code, place=event.dwelling_id,
+                    household=event.household_id, reason=event.reason, origin=event.origin, population_delta=1,
+                    non_local=int(is_non_local(event.origin)))
+            elif name == "MovedOut":
+                yield "movements", self.movement(
+                    notification_id, event, "move_out", subject, event.grid_code, place=event.dwelling_id,
+                    reason=event.reason, origin=event.destination, population_delta=-1)
+        elif aggregate == "Lease":
+            subject = event.originator_id.hex
+            if name == "Started":
+                yield "movements", self.movement(notification_id, event, "lease_start", subject, event.grid_code,
+                                                 place=event.dwelling_id, lease_delta=1)
+            elif name == "Ended":
+                yield "movements", self.movement(notification_id, event, "lease_end", subject, event.grid_code,
+                                                 place=event.dwelling_id, lease_delta=-1)
+        elif aggregate == "VisitorStay":
+            subject = event.originator_id.hex
+            if name == "CheckedIn":
+                yield "movements", self.movement(
+                    notification_id, event, "visitor_check_in", subject, event.grid_code, place=event.lodging_code,
+                    visitors_delta=event.party_size, nights=event.nights, origin=event.origin_region,
+                    non_local=int(is_non_local(event.origin_region)))
+            elif name == "CheckedOut":
+                yield "movements", self.movement(notification_id, event, "visitor_check_out", subject,
+                                                 event.grid_code, place=event.lodging_code,
+                                                 visitors_delta=-event.party_size)
+        elif aggregate == "PriorityPerson" and name == "Moved":
+            yield "movements", self.movement(notification_id, event, "priority_" + event.movement,
+                                             event.originator_id.hex, event.grid_code, place=event.place,
+                                             category=event.category)
+        elif aggregate == "IntakeCursor" and name == "Advanced":
+            yield "intake_ledger", {
+                "notification_id": notification_id, "recorded_at": event.timestamp, "source": event.source,
+                "first_position": event.first, "last_position": event.last, "accepted": event.accepted,
+                "duplicates": event.duplicates, "rejected": len(event.rejected)}
+            for seq, reject in enumerate(event.rejected):
+                yield "intake_rejects", {
+                    "notification_id": notification_id, "seq": seq, "recorded_at": event.timestamp,
+                    "source": event.source, "position": reject["position"],
+                    "message_id": reject["message_id"] or "", "reason": reject["reason"]}

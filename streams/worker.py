@@ -1,0 +1,71 @@
+"""The faust stream worker: consumes every intake topic, hands batches to an IntakeHandler.
+
+Settings follow ../shared/notes/platform.md for the local Tansu broker: short session/rebalance timeouts (B2),
+at-least-once only (B4: no idempotent aiokafka producer), concurrency=1 (faust may commit past in-flight
+messages otherwise). At-least-once is enough because the handler's effects are idempotent: the Kafka position
+is stored with the events, and every aggregate remembers the message ids it applied.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import faust
+
+from streams.dead_letter import RawMessage
+from streams.intake import IntakeHandler
+from streams.topics import INTAKE
+
+log = logging.getLogger("gridflow.worker")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    bootstrap: str
+    group_id: str = "gridflow-intake"
+    batch_size: int = 500
+    batch_within_s: float = 0.25
+
+
+def build_app(settings: WorkerSettings, handler: IntakeHandler) -> faust.App:
+    app = faust.App(
+        settings.group_id,
+        broker=f"kafka://{settings.bootstrap}",
+        store="memory://",
+        web_enabled=False,
+        topic_allow_declare=False,  # topics are created by gridflow with their final configs
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=10,
+        broker_rebalance_timeout=10,
+        broker_heartbeat_interval=1,
+        broker_max_poll_records=settings.batch_size,
+        stream_buffer_maxsize=4 * settings.batch_size,
+    )
+    intake_topics = app.topic(*(t.name for t in INTAKE), key_serializer="raw", value_serializer="raw")
+    # One thread does all store work, in order; the event loop keeps fetching and heartbeating meanwhile.
+    store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridflow-store")
+    progress = {"last_log": time.monotonic()}
+
+    @app.agent(intake_topics, concurrency=1)
+    async def intake(stream):  # noqa: ANN001 - faust's stream type
+        loop = asyncio.get_running_loop()
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+            records = [RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key,
+                                  e.message.value) for e in events]
+            await loop.run_in_executor(store_thread, handler.handle, records)
+            if time.monotonic() - progress["last_log"] > 5:
+                progress["last_log"] = time.monotonic()
+                log.info("intake totals %s", handler.totals)
+
+    return app
+
+
+def run(settings: WorkerSettings, handler: IntakeHandler, loglevel: str = "info") -> None:
+    """Run until SIGTERM/SIGINT."""
+    app = build_app(settings, handler)
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
