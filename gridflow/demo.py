@@ -11,15 +11,12 @@ from typing import Any
 
 from gridflow import bootstrap
 from gridflow.config import Config
-from gridflow.pipeline import following, intake_worker, progress, wait_until
-from gridflow.runtime import kafka
+from gridflow.pipeline import local_stack, stream_through
 from projections import queries
 from projections.projector import table_counts
 from projections.rows import PROJECTED_TOPICS
 from streams.dead_letter import make_cipher, open_original, read_dead_letters
-from streams.producer import publish
 from streams.simulator import CST, Simulator
-from streams.topics import ensure_topics
 
 
 def say(text: str) -> None:
@@ -57,33 +54,14 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
     say(f"reference geography: {geo.shape()}")
     for note in config.key_notes:
         say(f"keys: {note}")
-    client = bootstrap.clickhouse(config)
-    reader = bootstrap.population(config, geo)  # read side: projector input and store counts
-    projector = bootstrap.projector(config, client, reader, geo)
-    projector.recover()
-    logs = config.data_dir / "logs"
-    with kafka(config.kafka_bootstrap, logs) as servers:
-        created = ensure_topics(servers)
-        say(f"kafka: {servers} ({'embedded Tansu' if not config.kafka_bootstrap else 'configured'}); "
-            f"created {len(created)} topics")
-        with intake_worker(config, servers, logs / "worker.log") as worker, following(projector) as follower:
-            simulator = Simulator(geo, start=start, days=days, scale=scale, seed=seed, bad_share=bad_share)
-            say(f"producing a simulated season: {days} days from {start}, scale {scale}, seed {seed}")
-            producer = bootstrap.kafka_producer(servers)
-            published = publish(producer, simulator.messages(), lambda n: progress(f"produced {n}"))
-            producer.close()
-            progress(f"produced {published.count} messages ({len(published.bad)} seeded bad ones)", final=True)
-
-            def handled() -> int:
-                return sum(queries.intake_totals(client).values())
-
-            say("waiting for intake → event store → ClickHouse")
-            wait_until(
-                lambda: handled() >= published.count
-                and projector.position >= (reader.recorder.max_notification_id() or 0),
-                lambda: f"handled {handled()}/{published.count}, projected to #{projector.position}",
-                timeout_s=max(600, published.count / 50), alive=lambda: worker.poll() is None and follower.is_alive())
-        letters = read_dead_letters(servers, expected=queries.intake_totals(client)["rejected"])
+    with local_stack(config, geo) as stack:
+        say(f"kafka: {stack.servers} ({'configured' if config.kafka_bootstrap else 'embedded Tansu'})")
+        simulator = Simulator(geo, start=start, days=days, scale=scale, seed=seed, bad_share=bad_share)
+        say(f"producing a simulated season: {days} days from {start}, scale {scale}, seed {seed}; "
+            "intake → event store → ClickHouse")
+        published = stream_through(stack, simulator.messages())
+        letters = read_dead_letters(stack.servers, expected=queries.intake_totals(stack.client)["rejected"])
+        client, reader = stack.client, stack.reader
     summary = summarise(config, client, reader, published, letters, start, time.monotonic() - t0)
     summary["scale"], summary["days"], summary["seed"] = scale, days, seed
     add_capacity(summary["towns"], geo, scale)
@@ -144,12 +122,17 @@ def add_capacity(towns: dict[str, dict[str, Any]], geo: Any, scale: float) -> No
         town["peak_share_of_beds"] = round(town.get("peak_visitors", 0) / beds, 3) if beds else None
 
 
+def pad(text: str, width: int) -> str:
+    """Left-align by display width (CJK characters take two columns)."""
+    return text + " " * max(0, width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
+
+
 def print_summary(summary: dict[str, Any], geo: Any) -> None:
     print(f"\n{'town/street':<12}{'residents':>10}{'change':>8}{'new hh':>7}{'leases':>7}"
           f"{'peak visitors':>14}{'beds*':>7}{'load':>6}{'scenic cap*':>12}")
     for code, town in sorted(summary["towns"].items()):
         share = town["peak_share_of_beds"]
-        print(f"{town['name']:<8}{town.get('residents', 0):>14}{town.get('residents_change', 0):>+8}"
+        print(f"{pad(town['name'], 12)}{town.get('residents', 0):>10}{town.get('residents_change', 0):>+8}"
               f"{town.get('new_households', 0):>7}{town.get('active_leases', 0):>7}"
               f"{town.get('peak_visitors', 0):>14}{town['lodging_beds']:>7}"
               f"{f'{100 * share:.0f}%' if share is not None else '-':>6}{town['scenic_instantaneous']:>12}")

@@ -8,12 +8,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from domain.geography import Geography
 from gridflow.config import Config
 from projections.projector import Projector
+from streams.producer import Published
 
 
 @contextmanager
@@ -72,7 +76,6 @@ def wait_until(done: Callable[[], bool], describe: Callable[[], str], timeout_s:
                alive: Callable[[], bool] = lambda: True, every_s: float = 1.0) -> None:
     """Poll `done`, printing `describe()` as progress; fail loudly on timeout or a dead worker."""
     started = time.monotonic()
-    last_line = 0.0
     while not done():
         if not alive():
             raise RuntimeError(f"the intake worker or the projector stopped early ({describe()})")
@@ -93,3 +96,62 @@ def progress(text: str, final: bool = False) -> None:
     elif final or time.monotonic() - _last_progress[0] >= 5:
         _last_progress[0] = time.monotonic()
         print(f"  {text}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Stack:
+    """Everything a local run needs, opened once: ClickHouse, the store's read side, the projector, Kafka."""
+
+    config: Config
+    geo: Geography
+    client: Any
+    reader: Any
+    projector: Projector
+    servers: str
+
+
+@contextmanager
+def local_stack(config: Config, geo: Geography | None = None) -> Iterator[Stack]:
+    from gridflow import bootstrap
+    from gridflow.runtime import kafka
+    from streams.topics import ensure_topics
+
+    geo = geo or bootstrap.geography(config)
+    client = bootstrap.clickhouse(config)
+    reader = bootstrap.population(config, geo)
+    projector = bootstrap.projector(config, client, reader, geo)
+    projector.recover()
+    with kafka(config.kafka_bootstrap, config.data_dir / "logs") as servers:
+        ensure_topics(servers)
+        yield Stack(config, geo, client, reader, projector, servers)
+
+
+def handled(client: Any) -> int:
+    """Messages the intake has finished with (accepted, duplicate or rejected), as projected."""
+    from projections.queries import intake_totals
+
+    return sum(intake_totals(client).values())
+
+
+def stream_through(stack: Stack, messages: Iterable[Any], *, group_id: str | None = None,
+                   expect_handled: Callable[[int], int] = lambda published: published) -> Published:
+    """Publish `messages`, run the intake worker and the projector until every message is handled and
+    projected. `expect_handled` maps the published count to the total the ledger must reach."""
+    from gridflow import bootstrap
+    from streams.producer import publish
+
+    before = handled(stack.client)
+    with intake_worker(stack.config, stack.servers, stack.config.data_dir / "logs" / "worker.log",
+                       group_id) as worker, following(stack.projector) as follower:
+        producer = bootstrap.kafka_producer(stack.servers)
+        published = publish(producer, messages, lambda n: progress(f"produced {n}"))
+        producer.close()
+        progress(f"produced {published.count} messages ({len(published.bad)} seeded bad ones)", final=True)
+        target = before + expect_handled(published.count)
+        wait_until(
+            lambda: handled(stack.client) >= target
+            and stack.projector.position >= (stack.reader.recorder.max_notification_id() or 0),
+            lambda: f"handled {handled(stack.client) - before}/{target - before}, "
+                    f"projected to #{stack.projector.position}",
+            timeout_s=max(600, published.count / 50), alive=lambda: worker.poll() is None and follower.is_alive())
+    return published

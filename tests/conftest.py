@@ -1,0 +1,56 @@
+"""Shared fixtures: the real Tansu broker (one per session), PostgreSQL databases (one per test), chdb dirs."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from domain.geography import Geography
+from gridflow.config import Config
+from gridflow.reference import load_geography
+
+PG = {"host": "127.0.0.1", "port": 5432, "user": os.environ.get("GRIDFLOW_PG_USER", "gridflow"),
+      "password": os.environ.get("GRIDFLOW_PG_PASSWORD", "gridflow")}
+T0 = datetime(2026, 8, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.fixture(scope="session")
+def geography() -> Geography:
+    return load_geography()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from gridflow.runtime import tansu_broker
+
+    with tansu_broker(tmp_path_factory.mktemp("tansu")) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (the server is started by `make test`)."""
+    import psycopg
+
+    name = f"gridflow_t_{uuid.uuid4().hex[:10]}"
+    admin = f"postgresql://{PG['user']}:{PG['password']}@{PG['host']}:{PG['port']}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://{PG['user']}:{PG['password']}@{PG['host']}:{PG['port']}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def make_config(data_dir: Path, **env: str) -> Config:
+    return Config.from_env({"GRIDFLOW_DATA_DIR": str(data_dir), **env})
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_config(tmp_path / "gf")
