@@ -95,7 +95,7 @@ def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID] | None:
             cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)", [list(ids)])
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
         if module == "eventsourcing.sqlite":
-            wanted = [str(i) for i in ids]
+            wanted = [i.hex for i in ids]  # the SQLite recorder stores UUIDs as 32 hex digits
             cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
                            f"({','.join('?' * len(wanted))})", wanted)
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}

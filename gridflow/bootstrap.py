@@ -10,7 +10,7 @@ from domain.geography import Geography
 from domain.identity import Pseudonymizer
 from gridflow.config import Config
 from gridflow.reference import load_geography
-from projections.projector import Projector, create_schema
+from projections.projector import Projector, open_database
 from streams.dead_letter import DeadLetterPublisher, make_cipher
 from streams.intake import IntakeHandler
 
@@ -38,8 +38,7 @@ def clickhouse(config: Config) -> Any:
         client = clickhouse_connect.get_client(dsn=config.clickhouse_dsn)
     else:
         raise ValueError(f"GRIDFLOW_CLICKHOUSE must be chdb:///… or http(s)://…, not {url.scheme}://")
-    create_schema(client)
-    return client
+    return open_database(client, config.clickhouse_database)
 
 
 def kafka_producer(bootstrap: str) -> Any:

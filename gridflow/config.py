@@ -19,6 +19,7 @@ class Config:
     clickhouse_dsn: str
     reference_dir: Path | None
     priority_categories: tuple[str, ...]
+    clickhouse_database: str = "gridflow"
     batch_size: int = 500
     cipher_key: str = field(default="", repr=False)
     pseudonym_key: bytes = field(default=b"", repr=False)
@@ -38,6 +39,7 @@ class Config:
             priority_categories=tuple(
                 s.strip() for s in env.get("GRIDFLOW_PRIORITY_CATEGORIES", ",".join(DEFAULT_PRIORITY_CATEGORIES))
                 .split(",") if s.strip()),
+            clickhouse_database=env.get("GRIDFLOW_CLICKHOUSE_DATABASE", "gridflow"),
             batch_size=int(env.get("GRIDFLOW_BATCH_SIZE", "500")),
         )
         config.cipher_key = env.get("GRIDFLOW_CIPHER_KEY") or config._kept_key("cipher.key", 32)

@@ -18,13 +18,20 @@ from domain.geography import Geography
 from projections.rows import LEDGER_COLUMNS, MOVEMENT_COLUMNS, PROJECTED_TOPICS, REJECT_COLUMNS, RowMaker
 
 log = logging.getLogger("gridflow.projector")
-DB = "gridflow"
 COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS}
 ROW_TABLES = (*COLUMNS, "grid_population")
 
 
 class ProjectionAheadOfStore(RuntimeError):
     """The tracking position is past the end of the event store (the store was replaced)."""
+
+
+def open_database(client: Any, database: str) -> Any:
+    """Create our Atomic database if needed, make it the client's default, create the tables."""
+    client.command(f"CREATE DATABASE IF NOT EXISTS {database} ENGINE = Atomic")
+    client.database = database
+    create_schema(client)
+    return client
 
 
 def create_schema(client: Any) -> None:
@@ -51,7 +58,7 @@ class Projector:
     def recover(self) -> int:
         """Read the tracking position, delete anything written past it, reload current state."""
         create_schema(self.client)
-        result = self.client.query(f"SELECT max(position) FROM {DB}.projection_position FINAL "
+        result = self.client.query(f"SELECT max(position) FROM projection_position FINAL "
                                    f"WHERE projector = %(p)s", parameters={"p": self.name}).result_rows
         self.position = int(result[0][0] or 0) if result else 0
         stored = self.recorder.max_notification_id() or 0
@@ -60,12 +67,12 @@ class Projector:
                 f"ClickHouse has projected up to #{self.position} but the event store ends at #{stored}: "
                 "these tables belong to another store; replay into fresh tables")
         for table in COLUMNS:
-            self.client.command(f"DELETE FROM {DB}.{table} WHERE notification_id > {self.position}")
+            self.client.command(f"DELETE FROM {table} WHERE notification_id > {self.position}")
         # Current state is rebuilt from the facts (background merges may already have folded away older
         # versions, so deleting newer versions alone would not restore it).
         self.residents = {g: int(n) for g, n in self.client.query(
-            f"SELECT grid_code, sum(population_delta) FROM {DB}.movements GROUP BY grid_code").result_rows}
-        self.client.command(f"TRUNCATE TABLE {DB}.grid_population")
+            f"SELECT grid_code, sum(population_delta) FROM movements GROUP BY grid_code").result_rows}
+        self.client.command(f"TRUNCATE TABLE grid_population")
         self._write_grids(set(self.residents), self.position)
         return self.position
 
@@ -87,11 +94,11 @@ class Projector:
         for table, rows in tables.items():
             columns = COLUMNS[table]
             # Baseline registrations reach back years: one batch may span many monthly partitions.
-            self.client.insert(f"{DB}.{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
+            self.client.insert(f"{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
                                settings={"max_partitions_per_insert_block": 1000})
             self.projected[table] += len(rows)
         self._write_population(tables.get("movements", []), last)
-        self.client.insert(f"{DB}.projection_position", [[self.name, last, datetime.now(timezone.utc)]],
+        self.client.insert(f"projection_position", [[self.name, last, datetime.now(timezone.utc)]],
                            column_names=["projector", "position", "updated_at"])
         self.position = last
         return len(notifications)
@@ -110,7 +117,7 @@ class Projector:
         grids = self.geography.grids
         rows = [[g, grids[g].village_code if g in grids else "", grids[g].town_code if g in grids else "",
                  self.residents[g], version] for g in sorted(changed)]
-        self.client.insert(f"{DB}.grid_population", rows,
+        self.client.insert(f"grid_population", rows,
                            column_names=["grid_code", "village_code", "town_code", "residents", "version"])
         self.projected["grid_population"] += len(rows)
 
@@ -128,6 +135,6 @@ class Projector:
 
 
 def table_counts(client: Any) -> dict[str, int]:
-    counts = {t: int(client.query(f"SELECT count() FROM {DB}.{t}").result_rows[0][0]) for t in COLUMNS}
-    counts["grid_population"] = int(client.query(f"SELECT count() FROM {DB}.grid_population FINAL").result_rows[0][0])
+    counts = {t: int(client.query(f"SELECT count() FROM {t}").result_rows[0][0]) for t in COLUMNS}
+    counts["grid_population"] = int(client.query(f"SELECT count() FROM grid_population FINAL").result_rows[0][0])
     return counts

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-DB = "gridflow"
 
 
 def _rows(client: Any, sql: str, **params: Any) -> list[tuple]:
@@ -19,25 +18,25 @@ def town_summary(client: Any, season_start: datetime) -> dict[str, dict[str, Any
     def put(town: str, **values: Any) -> None:
         towns.setdefault(town, {}).update(values)
 
-    for town, residents in _rows(client, f"SELECT town_code, sum(residents) FROM {DB}.grid_population FINAL "
+    for town, residents in _rows(client, f"SELECT town_code, sum(residents) FROM grid_population FINAL "
                                          "GROUP BY town_code"):
         put(town, residents=int(residents))
     for town, change, new_households, moves_in, moves_out in _rows(client, f"""
             SELECT town_code, sum(population_delta),
                    uniqExactIf(household, kind = 'move_in' AND reason = 'new_home'),
                    countIf(kind = 'move_in'), countIf(kind = 'move_out')
-            FROM {DB}.movements WHERE occurred_at >= %(start)s AND kind IN ('move_in', 'move_out')
+            FROM movements WHERE occurred_at >= %(start)s AND kind IN ('move_in', 'move_out')
             GROUP BY town_code""", start=season_start):
         put(town, residents_change=int(change), new_households=int(new_households), move_ins=int(moves_in),
             move_outs=int(moves_out))
-    for town, leases in _rows(client, f"SELECT town_code, sum(active_leases) FROM {DB}.active_leases GROUP BY town_code"):
+    for town, leases in _rows(client, f"SELECT town_code, sum(active_leases) FROM active_leases GROUP BY town_code"):
         put(town, active_leases=int(leases))
     for town, peak, at in _rows(client, f"""
             SELECT town_code, max(present) AS peak, argMax(hour, present)
             FROM (SELECT town_code, hour,
                          sum(arrivals - departures) OVER (PARTITION BY town_code ORDER BY hour) AS present
                   FROM (SELECT town_code, hour, sum(arrivals) AS arrivals, sum(departures) AS departures
-                        FROM {DB}.visitor_occupancy_hourly GROUP BY town_code, hour))
+                        FROM visitor_occupancy_hourly GROUP BY town_code, hour))
             GROUP BY town_code"""):
         put(town, peak_visitors=int(peak), peak_visitors_at=at.isoformat())
     return towns
@@ -45,14 +44,14 @@ def town_summary(client: Any, season_start: datetime) -> dict[str, dict[str, Any
 
 def rejects_by_reason(client: Any) -> dict[str, int]:
     return {reason: int(n) for reason, n in _rows(
-        client, f"SELECT reason, count() FROM {DB}.intake_rejects GROUP BY reason ORDER BY reason")}
+        client, f"SELECT reason, count() FROM intake_rejects GROUP BY reason ORDER BY reason")}
 
 
 def intake_totals(client: Any) -> dict[str, int]:
     accepted, duplicates, rejected = _rows(
-        client, f"SELECT sum(accepted), sum(duplicates), sum(rejected) FROM {DB}.intake_ledger")[0]
+        client, f"SELECT sum(accepted), sum(duplicates), sum(rejected) FROM intake_ledger")[0]
     return {"accepted": int(accepted or 0), "duplicates": int(duplicates or 0), "rejected": int(rejected or 0)}
 
 
 def movement_counts(client: Any) -> dict[str, int]:
-    return {kind: int(n) for kind, n in _rows(client, f"SELECT kind, count() FROM {DB}.movements GROUP BY kind")}
+    return {kind: int(n) for kind, n in _rows(client, f"SELECT kind, count() FROM movements GROUP BY kind")}

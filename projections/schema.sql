@@ -1,10 +1,9 @@
--- gridflow read models. One Atomic database of our own (chdb's default database is Overlay).
+-- gridflow read models, created inside the client's database (an Atomic database of our own, made by
+-- projections.projector.open_database; chdb's default database is Overlay).
 -- Every projected row carries the notification id it came from: after a crash the projector deletes rows past
 -- its tracking position and re-projects them, so no row is lost or counted twice.
-CREATE DATABASE IF NOT EXISTS gridflow ENGINE = Atomic;
-
 -- One row per residency / lease / visitor / priority-person fact; pseudonyms and codes only, never identities.
-CREATE TABLE IF NOT EXISTS gridflow.movements (
+CREATE TABLE IF NOT EXISTS movements (
     notification_id  UInt64,
     seq              UInt8,
     occurred_at      DateTime64(3, 'UTC'),
@@ -30,7 +29,7 @@ PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (town_code, grid_code, occurred_at, notification_id, seq);
 
 -- Current registered residents per grid (current state: the newest version per grid wins).
-CREATE TABLE IF NOT EXISTS gridflow.grid_population (
+CREATE TABLE IF NOT EXISTS grid_population (
     grid_code    String,
     village_code LowCardinality(String),
     town_code    LowCardinality(String),
@@ -40,25 +39,25 @@ CREATE TABLE IF NOT EXISTS gridflow.grid_population (
 ORDER BY grid_code;
 
 -- Visitors present per grid per hour, from the check-in/check-out facts (hours with a change; present carries forward).
-CREATE VIEW IF NOT EXISTS gridflow.visitor_occupancy_hourly AS
+CREATE VIEW IF NOT EXISTS visitor_occupancy_hourly AS
 SELECT grid_code, town_code, hour, arrivals, departures,
        sum(arrivals - departures) OVER (PARTITION BY grid_code ORDER BY hour) AS present
 FROM (
     SELECT grid_code, any(town_code) AS town_code, toStartOfHour(occurred_at) AS hour,
            toInt64(sumIf(visitors_delta, visitors_delta > 0)) AS arrivals,
            toInt64(-sumIf(visitors_delta, visitors_delta < 0)) AS departures
-    FROM gridflow.movements
+    FROM movements
     WHERE kind IN ('visitor_check_in', 'visitor_check_out')
     GROUP BY grid_code, hour
 );
 
 -- Active leases per grid.
-CREATE VIEW IF NOT EXISTS gridflow.active_leases AS
+CREATE VIEW IF NOT EXISTS active_leases AS
 SELECT grid_code, any(town_code) AS town_code, toInt64(sum(lease_delta)) AS active_leases
-FROM gridflow.movements WHERE kind IN ('lease_start', 'lease_end') GROUP BY grid_code;
+FROM movements WHERE kind IN ('lease_start', 'lease_end') GROUP BY grid_code;
 
 -- What the intake did with every message position (from the event store's intake cursors).
-CREATE TABLE IF NOT EXISTS gridflow.intake_ledger (
+CREATE TABLE IF NOT EXISTS intake_ledger (
     notification_id UInt64,
     recorded_at     DateTime64(3, 'UTC'),
     source          LowCardinality(String),
@@ -69,7 +68,7 @@ CREATE TABLE IF NOT EXISTS gridflow.intake_ledger (
     rejected        UInt32
 ) ENGINE = MergeTree ORDER BY (source, notification_id);
 
-CREATE TABLE IF NOT EXISTS gridflow.intake_rejects (
+CREATE TABLE IF NOT EXISTS intake_rejects (
     notification_id UInt64,
     seq             UInt32,
     recorded_at     DateTime64(3, 'UTC'),
@@ -79,7 +78,7 @@ CREATE TABLE IF NOT EXISTS gridflow.intake_rejects (
     reason          LowCardinality(String)
 ) ENGINE = MergeTree ORDER BY (reason, notification_id, seq);
 
-CREATE TABLE IF NOT EXISTS gridflow.projection_position (
+CREATE TABLE IF NOT EXISTS projection_position (
     projector  String,
     position   UInt64,
     updated_at DateTime64(3, 'UTC')

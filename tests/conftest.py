@@ -47,10 +47,24 @@ def pg_url() -> Iterator[str]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# chdb allows one data directory per process: every in-process test shares this one, each in its own database.
+CHDB_DIR = Path(os.environ.get("GRIDFLOW_TEST_CHDB", f"/tmp/gridflow-test-chdb-{os.getpid()}"))
+
+
 def make_config(data_dir: Path, **env: str) -> Config:
-    return Config.from_env({"GRIDFLOW_DATA_DIR": str(data_dir), **env})
+    defaults = {"GRIDFLOW_DATA_DIR": str(data_dir), "GRIDFLOW_CLICKHOUSE": f"chdb://{CHDB_DIR}",
+                "GRIDFLOW_CLICKHOUSE_DATABASE": f"t_{uuid.uuid4().hex[:12]}"}
+    return Config.from_env({**defaults, **env})
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return make_config(tmp_path / "gf")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_shared_chdb_dir() -> Iterator[None]:
+    yield
+    import shutil
+
+    shutil.rmtree(CHDB_DIR, ignore_errors=True)
