@@ -58,8 +58,8 @@ class Projector:
     def recover(self) -> int:
         """Read the tracking position, delete anything written past it, reload current state."""
         create_schema(self.client)
-        result = self.client.query(f"SELECT max(position) FROM projection_position FINAL "
-                                   f"WHERE projector = %(p)s", parameters={"p": self.name}).result_rows
+        result = self.client.query("SELECT max(position) FROM projection_position FINAL "
+                                   "WHERE projector = %(p)s", parameters={"p": self.name}).result_rows
         self.position = int(result[0][0] or 0) if result else 0
         stored = self.recorder.max_notification_id() or 0
         if self.position > stored:
@@ -71,8 +71,8 @@ class Projector:
         # Current state is rebuilt from the facts (background merges may already have folded away older
         # versions, so deleting newer versions alone would not restore it).
         self.residents = {g: int(n) for g, n in self.client.query(
-            f"SELECT grid_code, sum(population_delta) FROM movements GROUP BY grid_code").result_rows}
-        self.client.command(f"TRUNCATE TABLE grid_population")
+            "SELECT grid_code, sum(population_delta) FROM movements GROUP BY grid_code").result_rows}
+        self.client.command("TRUNCATE TABLE grid_population")
         self._write_grids(set(self.residents), self.position)
         return self.position
 
@@ -98,7 +98,7 @@ class Projector:
                                settings={"max_partitions_per_insert_block": 1000})
             self.projected[table] += len(rows)
         self._write_population(tables.get("movements", []), last)
-        self.client.insert(f"projection_position", [[self.name, last, datetime.now(timezone.utc)]],
+        self.client.insert("projection_position", [[self.name, last, datetime.now(timezone.utc)]],
                            column_names=["projector", "position", "updated_at"])
         self.position = last
         return len(notifications)
@@ -117,7 +117,7 @@ class Projector:
         grids = self.geography.grids
         rows = [[g, grids[g].village_code if g in grids else "", grids[g].town_code if g in grids else "",
                  self.residents[g], version] for g in sorted(changed)]
-        self.client.insert(f"grid_population", rows,
+        self.client.insert("grid_population", rows,
                            column_names=["grid_code", "village_code", "town_code", "residents", "version"])
         self.projected["grid_population"] += len(rows)
 
@@ -136,5 +136,5 @@ class Projector:
 
 def table_counts(client: Any) -> dict[str, int]:
     counts = {t: int(client.query(f"SELECT count() FROM {t}").result_rows[0][0]) for t in COLUMNS}
-    counts["grid_population"] = int(client.query(f"SELECT count() FROM grid_population FINAL").result_rows[0][0])
+    counts["grid_population"] = int(client.query("SELECT count() FROM grid_population FINAL").result_rows[0][0])
     return counts

@@ -18,10 +18,10 @@ def town_summary(client: Any, season_start: datetime) -> dict[str, dict[str, Any
     def put(town: str, **values: Any) -> None:
         towns.setdefault(town, {}).update(values)
 
-    for town, residents in _rows(client, f"SELECT town_code, sum(residents) FROM grid_population FINAL "
+    for town, residents in _rows(client, "SELECT town_code, sum(residents) FROM grid_population FINAL "
                                          "GROUP BY town_code"):
         put(town, residents=int(residents))
-    for town, change, new_households, moves_in, moves_out in _rows(client, f"""
+    for town, change, new_households, moves_in, moves_out in _rows(client, """
             SELECT town_code, sum(population_delta),
                    uniqExactIf(household, kind = 'move_in' AND reason = 'new_home'),
                    countIf(kind = 'move_in'), countIf(kind = 'move_out')
@@ -29,9 +29,9 @@ def town_summary(client: Any, season_start: datetime) -> dict[str, dict[str, Any
             GROUP BY town_code""", start=season_start):
         put(town, residents_change=int(change), new_households=int(new_households), move_ins=int(moves_in),
             move_outs=int(moves_out))
-    for town, leases in _rows(client, f"SELECT town_code, sum(active_leases) FROM active_leases GROUP BY town_code"):
+    for town, leases in _rows(client, "SELECT town_code, sum(active_leases) FROM active_leases GROUP BY town_code"):
         put(town, active_leases=int(leases))
-    for town, peak, at in _rows(client, f"""
+    for town, peak, at in _rows(client, """
             SELECT town_code, max(present) AS peak, argMax(hour, present)
             FROM (SELECT town_code, hour,
                          sum(arrivals - departures) OVER (PARTITION BY town_code ORDER BY hour) AS present
@@ -44,14 +44,14 @@ def town_summary(client: Any, season_start: datetime) -> dict[str, dict[str, Any
 
 def rejects_by_reason(client: Any) -> dict[str, int]:
     return {reason: int(n) for reason, n in _rows(
-        client, f"SELECT reason, count() FROM intake_rejects GROUP BY reason ORDER BY reason")}
+        client, "SELECT reason, count() FROM intake_rejects GROUP BY reason ORDER BY reason")}
 
 
 def intake_totals(client: Any) -> dict[str, int]:
     accepted, duplicates, rejected = _rows(
-        client, f"SELECT sum(accepted), sum(duplicates), sum(rejected) FROM intake_ledger")[0]
+        client, "SELECT sum(accepted), sum(duplicates), sum(rejected) FROM intake_ledger")[0]
     return {"accepted": int(accepted or 0), "duplicates": int(duplicates or 0), "rejected": int(rejected or 0)}
 
 
 def movement_counts(client: Any) -> dict[str, int]:
-    return {kind: int(n) for kind, n in _rows(client, f"SELECT kind, count() FROM movements GROUP BY kind")}
+    return {kind: int(n) for kind, n in _rows(client, "SELECT kind, count() FROM movements GROUP BY kind")}
