@@ -253,9 +253,8 @@ class Population(Application):
         if previous is not None and previous != person.dwelling_id:
             self._dwelling(unit, previous, previous_grid).occupant_left(
                 person=person.pseudonym, occurred_at=cmd.occurred_at)
-        if person.dwelling_id == cmd.dwelling_id:  # not when it only closed an earlier, already-ended episode
-            self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_arrived(
-                person=person.pseudonym, occurred_at=cmd.occurred_at)
+        self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_arrived(
+            person=person.pseudonym, occurred_at=cmd.occurred_at)
 
     def _move_out(self, unit: UnitOfWork, cmd: c.MoveOut) -> None:
         self.check_grid(cmd.grid_code)

@@ -6,8 +6,10 @@ Every aggregate remembers the intake messages it has applied, so a message deliv
 
 Business time: events carry `occurred_at` (when it happened) besides the store's own recording timestamp.
 Ordering rules (what may arrive late):
-- a move-out may arrive before the move-in it ends (intake topics are separate); it is recorded as an
-  *unmatched* move-out and the late move-in is placed before it, provided it is earlier in business time;
+- a move-out may arrive before the move-in it ends (intake topics are separate); when it names a registration
+  we do not know and is dated after everything we know, it is recorded as *unmatched* (no change of state, no
+  population effect) and the late move-in is placed before it when it comes (ending, implicitly, whatever
+  registration was current then); a repeated departure from the dwelling last left is `not_resident`;
 - a move-out may arrive after a later move-in elsewhere already ended that registration implicitly; it is
   recorded as confirming that move-out (its date and reason), with no second change of registration;
 - any other residency message dated before the person's latest residency fact is refused as `out_of_order`;
@@ -63,9 +65,11 @@ class Person(IntakeAggregate):
         self.dwelling_id: str | None = None
         self.grid_code: str | None = None
         self.household_id: str | None = None
-        self.last_residency_at: datetime | None = None
+        self.last_residency_at: datetime | None = None  # the newest residency fact, in business time
+        self.registered_since: datetime | None = None
         self.unmatched_move_out: dict | None = None  # a move-out seen before its move-in
         self.implicit_move_out: dict | None = None  # the last registration ended by a move-in elsewhere
+        self.last_left_dwelling: str | None = None
 
     @property
     def is_resident(self) -> bool:
@@ -76,6 +80,8 @@ class Person(IntakeAggregate):
                 household_id: str, reason: str, origin: str) -> None:
         self.check_not_applied(message_id)
         if self.fills_unmatched_move_out(occurred_at, dwelling_id):
+            if self.is_resident and self.registered_since <= occurred_at:  # registered elsewhere meanwhile
+                self._end_current_registration(message_id, occurred_at, grid_code)
             self._moved_in(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
                            grid_code=grid_code, household_id=household_id, reason=reason, origin=origin,
                            placed_before_move_out=True)
@@ -83,9 +89,7 @@ class Person(IntakeAggregate):
         self.check_in_business_order(occurred_at)
         self.check_not_resident_in(dwelling_id)
         if self.is_resident:  # registering elsewhere ends the current registration
-            self._moved_out(message_id=message_id, occurred_at=occurred_at, dwelling_id=self.dwelling_id,
-                            grid_code=self.grid_code, reason="implicit_by_move_in", destination=grid_code,
-                            implicit=True, unmatched=False)
+            self._end_current_registration(message_id, occurred_at, grid_code)
         self._moved_in(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
                        grid_code=grid_code, household_id=household_id, reason=reason, origin=origin,
                        placed_before_move_out=False)
@@ -93,18 +97,24 @@ class Person(IntakeAggregate):
     def move_out(self, *, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str,
                  reason: str, destination: str) -> None:
         self.check_not_applied(message_id)
-        unmatched = self.last_residency_at is None  # first fact about this person: its move-in is still coming
         if self.confirms_implicit_move_out(dwelling_id, occurred_at):
             self._move_out_confirmed(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
                                      grid_code=grid_code, reason=reason, destination=destination)
             return
-        if not unmatched:
+        if self.is_resident and self.dwelling_id == dwelling_id:
             self.check_in_business_order(occurred_at)
-            self.check_resident()
-            self.check_registered_in(dwelling_id)
+            unmatched = False
+        else:
+            self.check_may_await_its_move_in(dwelling_id, occurred_at)
+            unmatched = True
         self._moved_out(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
                         grid_code=grid_code, reason=reason, destination=destination, implicit=False,
                         unmatched=unmatched)
+
+    def _end_current_registration(self, message_id: str, occurred_at: datetime, destination: str) -> None:
+        self._moved_out(message_id=message_id, occurred_at=occurred_at, dwelling_id=self.dwelling_id,
+                        grid_code=self.grid_code, reason="implicit_by_move_in", destination=destination,
+                        implicit=True, unmatched=False)
 
     # -- invariants -----------------------------------------------------------------------------------------
     def fills_unmatched_move_out(self, occurred_at: datetime, dwelling_id: str) -> bool:
@@ -124,13 +134,15 @@ class Person(IntakeAggregate):
         if self.dwelling_id == dwelling_id:
             raise errors.AlreadyResident(dwelling_id)
 
-    def check_resident(self) -> None:
-        if not self.is_resident:
-            raise errors.NotResident("person has no registered dwelling")
-
-    def check_registered_in(self, dwelling_id: str) -> None:
-        if self.dwelling_id != dwelling_id:
-            raise errors.DwellingMismatch(f"registered in {self.dwelling_id}, not {dwelling_id}")
+    def check_may_await_its_move_in(self, dwelling_id: str, occurred_at: datetime) -> None:
+        """A move-out of a registration we do not know yet is held (its move-in travels on another topic)
+        unless it repeats the departure we already have, or one is already waiting."""
+        if dwelling_id == self.last_left_dwelling or self.unmatched_move_out is not None:
+            raise errors.NotResident(f"no registration in {dwelling_id} to end")
+        if self.last_residency_at is not None and occurred_at <= self.last_residency_at:
+            if self.is_resident:
+                raise errors.DwellingMismatch(f"registered in {self.dwelling_id}, not {dwelling_id}")
+            raise errors.OutOfOrder(f"dated {occurred_at.isoformat()}, before {self.last_residency_at.isoformat()}")
 
     # -- events ---------------------------------------------------------------------------------------------
     @event("MovedIn")
@@ -141,19 +153,22 @@ class Person(IntakeAggregate):
             self.unmatched_move_out = None
             return
         self.dwelling_id, self.grid_code, self.household_id = dwelling_id, grid_code, household_id
-        self.last_residency_at = occurred_at
+        self.registered_since = occurred_at
+        self.last_residency_at = max(occurred_at, self.last_residency_at or occurred_at)
 
     @event("MovedOut")
     def _moved_out(self, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str,
                    reason: str, destination: str, implicit: bool, unmatched: bool) -> None:
         if not implicit:
             self._applied(message_id)
-        if unmatched:
-            self.unmatched_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
         if implicit:
             self.implicit_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
-        self.dwelling_id = self.grid_code = self.household_id = None
-        self.last_residency_at = occurred_at
+        self.last_left_dwelling = dwelling_id
+        if unmatched:  # the registration it ends is not known yet: current state is untouched
+            self.unmatched_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
+        else:
+            self.dwelling_id = self.grid_code = self.household_id = None
+        self.last_residency_at = max(occurred_at, self.last_residency_at or occurred_at)
 
     @event("MoveOutConfirmed")  # no change of registration: the move-in elsewhere already ended it
     def _move_out_confirmed(self, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str,
@@ -163,7 +178,8 @@ class Person(IntakeAggregate):
 
 
 class Dwelling(IntakeAggregate):
-    """Actual housing (实有房屋): who is registered in it."""
+    """Actual housing (实有房屋): who is registered in it. Arrivals and departures are kept in business time,
+    so a departure that was received before the arrival it ends leaves the occupant out, as it should."""
 
     @staticmethod
     def create_id(dwelling_id: str) -> UUID:
@@ -174,15 +190,24 @@ class Dwelling(IntakeAggregate):
         super().__init__()
         self.dwelling_id = dwelling_id
         self.grid_code = grid_code
-        self.occupants: set[str] = set()
+        self.latest: dict[str, tuple[datetime, bool]] = {}  # person → (when, present) of their newest fact
+
+    @property
+    def occupants(self) -> set[str]:
+        return {person for person, (_, present) in self.latest.items() if present}
+
+    def _record(self, person: str, occurred_at: datetime, present: bool) -> None:
+        known = self.latest.get(person)
+        if known is None or occurred_at >= known[0]:
+            self.latest[person] = (occurred_at, present)
 
     @event("OccupantArrived")
     def occupant_arrived(self, person: str, occurred_at: datetime) -> None:
-        self.occupants.add(person)
+        self._record(person, occurred_at, True)
 
     @event("OccupantLeft")
     def occupant_left(self, person: str, occurred_at: datetime) -> None:
-        self.occupants.discard(person)
+        self._record(person, occurred_at, False)
 
 
 class Lease(IntakeAggregate):

@@ -54,12 +54,15 @@ class RowMaker:
             if name == "MovedIn":
                 yield "movements", self.movement(
                     notification_id, event, "move_in", subject, event.grid_code, place=event.dwelling_id,
-                    household=event.household_id, reason=event.reason, origin=event.origin, population_delta=1,
+                    household=event.household_id, reason=event.reason, origin=event.origin,
+                    # a move-in placed before its (already received) move-out closes a past episode: no change now
+                    population_delta=0 if event.placed_before_move_out else 1,
                     non_local=int(is_non_local(event.origin)))
             elif name == "MovedOut":
                 yield "movements", self.movement(
                     notification_id, event, "move_out", subject, event.grid_code, place=event.dwelling_id,
-                    reason=event.reason, origin=event.destination, population_delta=-1)
+                    reason=event.reason, origin=event.destination,
+                    population_delta=0 if event.unmatched else -1)  # unmatched: its move-in is not known yet
         elif aggregate == "Lease":
             subject = event.originator_id.hex
             if name == "Started":

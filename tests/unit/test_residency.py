@@ -52,10 +52,24 @@ def test_moving_out_twice_is_refused_as_not_resident(population):
     assert statuses(result)[2] == ("rejected", "not_resident")
 
 
-def test_moving_out_of_a_dwelling_one_is_not_registered_in_is_refused(population):
+def test_moving_out_of_another_dwelling_dated_before_the_current_registration_is_refused(population):
     zhang, feed = person(), Feed()
-    result = population.process([feed.item(move_in(zhang, "D1", T0)), feed.item(move_out(zhang, "D9", T0 + timedelta(1)))])
+    result = population.process([feed.item(move_in(zhang, "D1", T0)), feed.item(move_out(zhang, "D9", T0 - timedelta(1)))])
     assert statuses(result)[1] == ("rejected", "dwelling_mismatch")
+
+
+def test_a_departure_from_a_dwelling_whose_move_in_is_still_travelling_ends_it_when_it_arrives(population):
+    zhang, feed = person(), Feed()
+    population.process([feed.item(move_in(zhang, "D0", T0))])
+    early = population.process([feed.item(move_out(zhang, "D1", T0 + timedelta(days=9)))])
+    assert statuses(early) == [("accepted", "")]
+    assert person_state(population, zhang).dwelling_id == "D0"  # nothing changes until the move-in is known
+    late = population.process([feed.item(move_in(zhang, "D1", T0 + timedelta(days=5)))])
+    assert statuses(late) == [("accepted", "")]
+    state = person_state(population, zhang)
+    assert not state.is_resident and state.unmatched_move_out is None
+    assert population.repository.get(Dwelling.create_id("D0")).occupants == set()
+    assert population.repository.get(Dwelling.create_id("D1")).occupants == set()
 
 
 def test_a_move_out_that_arrives_before_its_move_in_is_matched_when_the_move_in_comes(population):
@@ -115,3 +129,13 @@ def test_rejects_are_recorded_on_the_intake_cursor(population):
     advanced = list(population.events.get(cursor.id))[-1]
     assert cursor.position == 1
     assert advanced.accepted == 1 and [r["reason"] for r in advanced.rejected] == ["already_resident"]
+
+
+def test_a_dwelling_keeps_arrivals_and_departures_in_business_time(population):
+    zhang, feed = person(), Feed()
+    population.process([feed.item(move_out(zhang, "D1", T0 + timedelta(days=30)))])
+    population.process([feed.item(move_in(zhang, "D1", T0))])
+    dwelling = population.repository.get(Dwelling.create_id("D1"))
+    assert dwelling.occupants == set()
+    events = [type(e).__name__ for e in population.events.get(dwelling.id)]
+    assert events == ["Recorded", "OccupantLeft", "OccupantArrived"]
