@@ -101,6 +101,7 @@ def summarise(config: Config, client: Any, reader: Any, published: Any, letters:
         "movement_rows_by_kind": queries.movement_counts(client),
         "store_facts_projectable": projected_facts,
         "rejects_by_reason": queries.rejects_by_reason(client),
+        "plaintext_id_numbers_in_clickhouse": len(queries.plaintext_id_numbers(client)),
         "seeded_bad_messages": {"published": len(published.bad), "in_dead_letter_topic": seeded_found,
                                 "reason_as_expected": seeded_reason_ok, "original_bytes_intact": seeded_bytes_ok},
         "towns": queries.town_summary(client, season_start),

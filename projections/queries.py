@@ -1,6 +1,7 @@
 """Read-side queries over the projections (used by the demo summary; reusable by reports and dashboards)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -55,3 +56,29 @@ def intake_totals(client: Any) -> dict[str, int]:
 
 def movement_counts(client: Any) -> dict[str, int]:
     return {kind: int(n) for kind, n in _rows(client, "SELECT kind, count() FROM movements GROUP BY kind")}
+
+
+# An 18-character ID standing on its own (not inside a longer run of lowercase hex, as pseudonyms are).
+_ID_IN_TEXT = r"(^|[^0-9a-f])([0-9]{17}[0-9X])([^0-9a-f]|$)"
+
+
+def plaintext_id_numbers(client: Any, limit: int = 20) -> list[tuple[str, str]]:
+    """(table.column, value) of String values holding a valid national ID number. Should always be empty."""
+    from domain.identity import InvalidIdNumber, validate_id_number
+
+    found = []
+    columns = _rows(client, "SELECT table, name FROM system.columns WHERE database = currentDatabase() "
+                            "AND type LIKE '%String%' AND table IN (SELECT name FROM system.tables "
+                            "WHERE database = currentDatabase() AND engine NOT LIKE '%View%')")
+    for table, column in columns:
+        for (value,) in _rows(client, f"SELECT DISTINCT toString(`{column}`) FROM `{table}` "
+                                      f"WHERE match(toString(`{column}`), %(p)s) LIMIT 1000", p=_ID_IN_TEXT):
+            for candidate in re.findall(r"[0-9]{17}[0-9X]", value):
+                try:
+                    validate_id_number(candidate)
+                except InvalidIdNumber:
+                    continue
+                found.append((f"{table}.{column}", value))
+        if len(found) >= limit:
+            break
+    return found[:limit]

@@ -111,3 +111,14 @@ def test_the_town_summary_covers_towns_with_residents(config, geography, stored)
     assert sum(t["residents"] for t in summary.values()) == \
         rows(client, "SELECT sum(population_delta) FROM movements")[0][0]
     assert any(t.get("peak_visitors", 0) > 0 for t in summary.values())
+
+
+def test_the_privacy_scan_finds_a_planted_id_number_and_nothing_else(config, geography, stored):
+    client = bootstrap.clickhouse(config)
+    projector = bootstrap.projector(config, client, stored, geography)
+    projector.recover()
+    projector.catch_up()
+    assert queries.plaintext_id_numbers(client) == []
+    client.command("INSERT INTO intake_rejects (notification_id, seq, source, position, message_id, reason) "
+                   "VALUES (999999, 0, 'x', 0, 'leaked 11010519491231002X here', 'test')")
+    assert queries.plaintext_id_numbers(client) == [("intake_rejects.message_id", "leaked 11010519491231002X here")]
