@@ -18,6 +18,7 @@ Ordering rules (what may arrive late):
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,6 +28,7 @@ from domain import errors
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gridflow.invalid/aggregates")
 
 
+@lru_cache(maxsize=200_000)  # hot path: every message names its aggregates by natural key
 def aggregate_id(kind: str, natural_key: str) -> UUID:
     """Deterministic ids: re-creating from a redelivered message names the same aggregate."""
     return uuid5(NAMESPACE, f"{kind}:{natural_key}")

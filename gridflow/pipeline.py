@@ -126,13 +126,6 @@ def local_stack(config: Config, geo: Geography | None = None) -> Iterator[Stack]
         yield Stack(config, geo, client, reader, projector, servers)
 
 
-def handled(client: Any) -> int:
-    """Messages the intake has finished with (accepted, duplicate or rejected), as projected."""
-    from projections.queries import intake_totals
-
-    return sum(intake_totals(client).values())
-
-
 def stream_through(stack: Stack, messages: Iterable[Any], *, group_id: str | None = None,
                    expect_handled: Callable[[int], int] = lambda published: published) -> Published:
     """Publish `messages`, run the intake worker and the projector until every message is handled and
@@ -140,7 +133,7 @@ def stream_through(stack: Stack, messages: Iterable[Any], *, group_id: str | Non
     from gridflow import bootstrap
     from streams.producer import publish
 
-    before = handled(stack.client)
+    before = stack.projector.handled
     with intake_worker(stack.config, stack.servers, stack.config.data_dir / "logs" / "worker.log",
                        group_id) as worker, following(stack.projector) as follower:
         producer = bootstrap.kafka_producer(stack.servers)
@@ -149,9 +142,9 @@ def stream_through(stack: Stack, messages: Iterable[Any], *, group_id: str | Non
         progress(f"produced {published.count} messages ({len(published.bad)} seeded bad ones)", final=True)
         target = before + expect_handled(published.count)
         wait_until(
-            lambda: handled(stack.client) >= target
+            lambda: stack.projector.handled >= target
             and stack.projector.position >= (stack.reader.recorder.max_notification_id() or 0),
-            lambda: f"handled {handled(stack.client) - before}/{target - before}, "
+            lambda: f"handled {stack.projector.handled - before}/{target - before}, "
                     f"projected to #{stack.projector.position}",
             timeout_s=max(600, published.count / 50), alive=lambda: worker.poll() is None and follower.is_alive())
     return published

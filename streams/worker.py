@@ -42,24 +42,31 @@ def build_app(settings: WorkerSettings, handler: IntakeHandler) -> faust.App:
         broker_session_timeout=10,
         broker_rebalance_timeout=10,
         broker_heartbeat_interval=1,
-        broker_max_poll_records=settings.batch_size,
-        stream_buffer_maxsize=4 * settings.batch_size,
+        broker_max_poll_records=None,
+        stream_buffer_maxsize=20 * settings.batch_size,
     )
     intake_topics = app.topic(*(t.name for t in INTAKE), key_serializer="raw", value_serializer="raw")
     # One thread does all store work, in order; the event loop keeps fetching and heartbeating meanwhile.
     store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridflow-store")
-    progress = {"last_log": time.monotonic()}
+    timing = {"last_log": time.monotonic(), "waiting_s": 0.0, "handling_s": 0.0, "batches": 0}
 
     @app.agent(intake_topics, concurrency=1)
     async def intake(stream):  # noqa: ANN001 - faust's stream type
         loop = asyncio.get_running_loop()
+        waited_from = time.monotonic()
         async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+            started = time.monotonic()
+            timing["waiting_s"] += started - waited_from
             records = [RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key,
                                   e.message.value) for e in events]
             await loop.run_in_executor(store_thread, handler.handle, records)
-            if time.monotonic() - progress["last_log"] > 5:
-                progress["last_log"] = time.monotonic()
-                log.info("intake totals %s", handler.totals)
+            finished = waited_from = time.monotonic()
+            timing["handling_s"] += finished - started
+            timing["batches"] += 1
+            if finished - timing["last_log"] > 5:
+                timing["last_log"] = finished
+                log.info("intake totals %s; %d batches, %.1f s handling, %.1f s waiting for input",
+                         handler.totals, timing["batches"], timing["handling_s"], timing["waiting_s"])
 
     return app
 

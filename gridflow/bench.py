@@ -1,0 +1,148 @@
+"""`gridflow bench ingest`: end-to-end events/s (Kafka → event store → ClickHouse) beside the event store's own
+batched-write ceiling on the same events, in the same run, on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+from gridflow import bootstrap
+from gridflow.config import Config
+from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
+from streams.producer import publish
+from streams.simulator import Simulator
+
+ADMIN_PG = os.environ.get("GRIDFLOW_BENCH_POSTGRES", "postgresql://gridflow:gridflow@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def scratch_store(kind: str, root: Path) -> Iterator[str]:
+    """A fresh, empty event store URL of the given kind, removed afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite://{root}/bench-{uuid.uuid4().hex[:8]}.sqlite"
+        return
+    import psycopg
+
+    name = f"gridflow_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield ADMIN_PG.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, str]) -> dict[str, Any]:
+    with scratch_store(kind, root) as url:
+        # chdb opens one data directory per process: both runs share it, each in a database of its own
+        config = Config.from_env({**base_env, "GRIDFLOW_DATA_DIR": str(root / kind), "GRIDFLOW_EVENT_STORE": url,
+                                  "GRIDFLOW_CLICKHOUSE": f"chdb://{root}/clickhouse",
+                                  "GRIDFLOW_CLICKHOUSE_DATABASE": f"bench_{kind}"})
+        with local_stack(config) as stack:
+            producer = bootstrap.kafka_producer(stack.servers)
+            publish(producer, messages)  # produced before timing: we measure the consuming side
+            producer.close()
+            with intake_worker(config, stack.servers, config.data_dir / "logs" / "worker.log") as worker, \
+                    following(stack.projector) as follower:
+                wait_until(lambda: stack.projector.handled > 0, lambda: "waiting for the worker to join its group",
+                           timeout_s=120, alive=lambda: worker.poll() is None, every_s=0.05)
+                started = time.monotonic()
+                wait_until(lambda: stack.projector.handled >= len(messages)
+                           and stack.projector.position >= (stack.reader.recorder.max_notification_id() or 0),
+                           lambda: f"{kind}: handled {stack.projector.handled}/{len(messages)}",
+                           timeout_s=1800, alive=lambda: worker.poll() is None and follower.is_alive(),
+                           every_s=0.05)
+                elapsed = time.monotonic() - started
+            events = stack.reader.recorder.max_notification_id()
+            ceiling = write_ceiling(stack.reader, kind, root)
+    domain_only = intake_without_kafka(kind, root, messages, base_env)
+    e2e = events / elapsed
+    return {"store": kind, "messages": len(messages), "events": events, "e2e_seconds": round(elapsed, 2),
+            "e2e_events_per_s": round(e2e), "e2e_messages_per_s": round(len(messages) / elapsed),
+            "intake_without_kafka_events_per_s": round(domain_only),
+            "ceiling_events_per_s": round(ceiling), "ratio": round(e2e / ceiling, 2)}
+
+
+def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: dict[str, str]) -> float:
+    """The same messages through parse → domain → store in batches of the worker's size, with no broker and
+    no projector: where the time goes between the ceiling and end to end."""
+    from streams.dead_letter import RawMessage
+    from streams.intake import IntakeHandler
+
+    class CountRejects:
+        def publish(self, rejects: Any) -> int:
+            return len(list(rejects))
+
+    with scratch_store(kind, root) as url:
+        config = Config.from_env({**base_env, "GRIDFLOW_DATA_DIR": str(root / f"{kind}-domain"),
+                                  "GRIDFLOW_EVENT_STORE": url})
+        population = bootstrap.population(config)
+        handler = IntakeHandler(population, CountRejects())
+        records = [RawMessage(m.topic, 0, i, m.key, m.value) for i, m in enumerate(messages)]
+        started = time.monotonic()
+        for k in range(0, len(records), config.batch_size):
+            handler.handle(records[k:k + config.batch_size])
+        elapsed = time.monotonic() - started
+        events = population.recorder.max_notification_id()
+        population.close()
+    return events / elapsed
+
+
+def write_ceiling(source: Any, kind: str, root: Path, batch: int = 1500) -> float:
+    """Put the same domain events, already decoded, into a fresh store of the same kind in batches the size
+    the worker writes (~500 messages ≈ 1,500 events): mapping, encryption and insert, nothing else."""
+    events = [source.mapper.to_domain_event(n) for n in _all_notifications(source.recorder)]
+    with scratch_store(kind, root) as url:
+        config = Config.from_env({"GRIDFLOW_DATA_DIR": str(root / f"{kind}-ceiling"), "GRIDFLOW_EVENT_STORE": url,
+                                  "GRIDFLOW_CIPHER_KEY": source.env.get("CIPHER_KEY"),
+                                  "GRIDFLOW_PSEUDONYM_KEY": "x" * 32})
+        target = bootstrap.population(config)
+        started = time.monotonic()
+        for k in range(0, len(events), batch):
+            target.events.put(events[k:k + batch])
+        elapsed = time.monotonic() - started
+        target.close()
+    return len(events) / elapsed
+
+
+def _all_notifications(recorder: Any) -> Iterator[Any]:
+    start = 1
+    while batch := recorder.select_notifications(start=start, limit=20_000):
+        yield from batch
+        start = batch[-1].id + 1
+
+
+def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: int) -> list[dict[str, Any]]:
+    kinds = ["sqlite", "postgres"] if stores == "both" else [stores]
+    geo = bootstrap.geography(config)
+    messages = list(Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed,
+                              bad_share=0.01).messages())
+    progress(f"bench ingest: {len(messages)} messages ({days} days, scale {scale}); stores: {', '.join(kinds)}",
+             final=True)
+    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode(),
+                **({"KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap} if config.kafka_bootstrap else {})}
+    results = []
+    try:
+        for kind in kinds:
+            results.append(bench_one(kind, root, messages, base_env))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"\n{'store':<10}{'messages':>9}{'events':>9}{'e2e s':>8}{'e2e ev/s':>10}{'no-kafka ev/s':>15}"
+          f"{'ceiling ev/s':>14}{'ratio':>7}")
+    for r in results:
+        print(f"{r['store']:<10}{r['messages']:>9}{r['events']:>9}{r['e2e_seconds']:>8}{r['e2e_events_per_s']:>10}"
+              f"{r['intake_without_kafka_events_per_s']:>15}{r['ceiling_events_per_s']:>14}{r['ratio']:>7}")
+    print("e2e: Kafka → faust worker → event store → ClickHouse, timed from the first handled message to the last "
+          "row projected;\nno-kafka: parse → domain → store only; ceiling: EventStore.put of the same events "
+          "(mapping, AES-GCM, insert) in batches; ratio = e2e / ceiling")
+    print(json.dumps(results))
+    return results
