@@ -86,7 +86,7 @@ class Person(IntakeAggregate):
                 self._end_current_registration(message_id, occurred_at, grid_code)
             self._moved_in(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
                            grid_code=grid_code, household_id=household_id, reason=reason, origin=origin,
-                           placed_before_move_out=True)
+                           closes_move_out=self.unmatched_move_out)
             return
         self.check_in_business_order(occurred_at)
         self.check_not_resident_in(dwelling_id)
@@ -94,7 +94,7 @@ class Person(IntakeAggregate):
             self._end_current_registration(message_id, occurred_at, grid_code)
         self._moved_in(message_id=message_id, occurred_at=occurred_at, dwelling_id=dwelling_id,
                        grid_code=grid_code, household_id=household_id, reason=reason, origin=origin,
-                       placed_before_move_out=False)
+                       closes_move_out=None)
 
     def move_out(self, *, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str,
                  reason: str, destination: str) -> None:
@@ -149,9 +149,9 @@ class Person(IntakeAggregate):
     # -- events ---------------------------------------------------------------------------------------------
     @event("MovedIn")
     def _moved_in(self, message_id: str, occurred_at: datetime, dwelling_id: str, grid_code: str,
-                  household_id: str, reason: str, origin: str, placed_before_move_out: bool) -> None:
+                  household_id: str, reason: str, origin: str, closes_move_out: dict | None) -> None:
         self._applied(message_id)
-        if placed_before_move_out:  # the episode is already closed by the earlier-received move-out
+        if closes_move_out:  # placed before the move-out received earlier: the episode is already closed
             self.unmatched_move_out = None
             return
         self.dwelling_id, self.grid_code, self.household_id = dwelling_id, grid_code, household_id
@@ -167,7 +167,7 @@ class Person(IntakeAggregate):
             self.implicit_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
         self.last_left_dwelling = dwelling_id
         if unmatched:  # the registration it ends is not known yet: current state is untouched
-            self.unmatched_move_out = {"dwelling_id": dwelling_id, "at": occurred_at}
+            self.unmatched_move_out = {"dwelling_id": dwelling_id, "grid_code": grid_code, "at": occurred_at}
         else:
             self.dwelling_id = self.grid_code = self.household_id = None
         self.last_residency_at = max(occurred_at, self.last_residency_at or occurred_at)

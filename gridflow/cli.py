@@ -35,12 +35,55 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    """Follow the event store into ClickHouse (the projector service)."""
+    import signal
+    import threading
+
+    from gridflow import bootstrap
+
+    config = Config.from_env()
+    client = bootstrap.clickhouse(config)
+    projector = bootstrap.projector(config, client)
+    print(f"projector: resuming after notification #{projector.recover()}", file=sys.stderr)
+    if not args.follow:
+        print(f"projector: {projector.catch_up()} notifications projected", file=sys.stderr)
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        projector.follow(stop.is_set)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_dead_letters(args: argparse.Namespace) -> int:
+    """List dead letters: reason, detail, source position; with --original, the decrypted original bytes."""
+    from streams.dead_letter import make_cipher, open_original, read_dead_letters
+
+    config = Config.from_env()
+    if not config.kafka_bootstrap:
+        print("gridflow dead-letters needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+        return 2
+    cipher = make_cipher(config.cipher_key)
+    letters = read_dead_letters(config.kafka_bootstrap)
+    for letter in sorted(letters, key=lambda x: x["rejected_at"]):
+        s = letter["source"]
+        print(f"{letter['rejected_at']}  {letter['reason']:<20} {s['topic']}:{s['partition']}@{s['offset']}  "
+              f"{letter['message_id'] or '-'}  {letter['detail']}")
+        if args.original:
+            print("    " + open_original(letter, cipher).decode("utf-8", errors="replace"))
+    print(f"{len(letters)} dead letters", file=sys.stderr)
+    return 0
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     from streams.topics import ALL, ensure_topics
 
     config = Config.from_env()
     if config.kafka_bootstrap:
-        print("created: " + ", ".join(ensure_topics(config.kafka_bootstrap)) or "none")
+        print("created: " + (", ".join(ensure_topics(config.kafka_bootstrap)) or "none"))
     print(f"{'topic':<28}{'kind':<22}{'partitions':>10}  key")
     for t in ALL:
         print(f"{t.name:<28}{t.kind or '(rejects)':<22}{t.partitions:>10}  {t.key}")
@@ -80,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("worker", help="run the faust intake worker (needs KAFKA_BOOTSTRAP_SERVERS)").set_defaults(
         func=cmd_worker)
+    project = sub.add_parser("project", help="project the event store into ClickHouse (once, or --follow)")
+    project.add_argument("--follow", action="store_true", help="keep following the notification log")
+    project.set_defaults(func=cmd_project)
+    dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
+    dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
+    dead.set_defaults(func=cmd_dead_letters)
     sub.add_parser("topics", help="create the intake topics (if a broker is configured) and list them").set_defaults(
         func=cmd_topics)
 

@@ -99,6 +99,7 @@ def summarise(config: Config, client: Any, reader: Any, published: Any, letters:
         "stored_events_by_type": stored,
         "projected_rows": table_counts(client),
         "movement_rows_by_kind": queries.movement_counts(client),
+        "projected_facts": queries.projected_fact_count(client),
         "store_facts_projectable": projected_facts,
         "rejects_by_reason": queries.rejects_by_reason(client),
         "plaintext_id_numbers_in_clickhouse": len(queries.plaintext_id_numbers(client)),

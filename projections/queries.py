@@ -54,6 +54,11 @@ def intake_totals(client: Any) -> dict[str, int]:
     return {"accepted": int(accepted or 0), "duplicates": int(duplicates or 0), "rejected": int(rejected or 0)}
 
 
+def projected_fact_count(client: Any) -> int:
+    """Stored events that produced movement rows (one event may yield two rows)."""
+    return int(_rows(client, "SELECT uniqExact(notification_id) FROM movements")[0][0])
+
+
 def movement_counts(client: Any) -> dict[str, int]:
     return {kind: int(n) for kind, n in _rows(client, "SELECT kind, count() FROM movements GROUP BY kind")}
 

@@ -54,15 +54,19 @@ class RowMaker:
             if name == "MovedIn":
                 yield "movements", self.movement(
                     notification_id, event, "move_in", subject, event.grid_code, place=event.dwelling_id,
-                    household=event.household_id, reason=event.reason, origin=event.origin,
-                    # a move-in placed before its (already received) move-out closes a past episode: no change now
-                    population_delta=0 if event.placed_before_move_out else 1,
+                    household=event.household_id, reason=event.reason, origin=event.origin, population_delta=1,
                     non_local=int(is_non_local(event.origin)))
+                if event.closes_move_out:  # the move-out received earlier now takes effect, at its own time
+                    closed = event.closes_move_out
+                    row = self.movement(notification_id, event, "move_out_settled", subject, closed["grid_code"],
+                                        seq=1, place=closed["dwelling_id"], population_delta=-1)
+                    row["occurred_at"] = closed["at"]
+                    yield "movements", row
             elif name == "MovedOut":
                 yield "movements", self.movement(
                     notification_id, event, "move_out", subject, event.grid_code, place=event.dwelling_id,
                     reason=event.reason, origin=event.destination,
-                    population_delta=0 if event.unmatched else -1)  # unmatched: its move-in is not known yet
+                    population_delta=0 if event.unmatched else -1)  # unmatched: takes effect when matched
         elif aggregate == "Lease":
             subject = event.originator_id.hex
             if name == "Started":

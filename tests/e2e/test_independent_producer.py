@@ -54,8 +54,14 @@ def test_messages_from_librdkafka_following_the_schemas_are_processed(tmp_path, 
         for topic, key, value in FEED:
             producer.produce(topic, key=key.encode(), value=value)
         assert producer.flush(30) == 0
+        del producer  # librdkafka would keep reconnecting after this test's broker stops
         stream_through(stack, [], expect_handled=lambda _: len(FEED))
         assert queries.intake_totals(stack.client) == {"accepted": len(FEED), "duplicates": 0, "rejected": 0}
-        assert queries.movement_counts(stack.client) == {
-            "move_in": 1, "move_out": 1, "lease_start": 1, "lease_end": 1, "visitor_check_in": 1,
-            "visitor_check_out": 1, "priority_sighting": 1}
+        counts = queries.movement_counts(stack.client)
+        # the move-out travels on its own topic and may be applied before the move-in: then it takes effect
+        # when the move-in arrives (one extra "settled" row); either way the resident has come and gone
+        assert counts.pop("move_out_settled", 0) in (0, 1)
+        assert counts == {"move_in": 1, "move_out": 1, "lease_start": 1, "lease_end": 1, "visitor_check_in": 1,
+                          "visitor_check_out": 1, "priority_sighting": 1}
+        assert stack.client.query("SELECT sum(population_delta), sum(lease_delta), sum(visitors_delta) "
+                                  "FROM movements").result_rows == [(0, 0, 0)]

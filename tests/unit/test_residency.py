@@ -139,3 +139,16 @@ def test_a_dwelling_keeps_arrivals_and_departures_in_business_time(population):
     assert dwelling.occupants == set()
     events = [type(e).__name__ for e in population.events.get(dwelling.id)]
     assert events == ["Recorded", "OccupantLeft", "OccupantArrived"]
+
+
+def test_a_late_move_in_settles_the_held_move_out_in_the_projection(population, geography):
+    from projections.rows import RowMaker
+
+    zhang, feed = person(), Feed()
+    population.process([feed.item(move_out(zhang, "D1", T0 + timedelta(days=30)))])
+    population.process([feed.item(move_in(zhang, "D1", T0))])
+    pid = Person.create_id(population.pseudonymize(zhang.id_number))
+    rows = [row for n, e in enumerate(population.events.get(pid))
+            for _, row in RowMaker(geography).rows(n, e, "Person")]
+    assert [(r["kind"], r["population_delta"], r["occurred_at"]) for r in rows] == [
+        ("move_out", 0, T0 + timedelta(days=30)), ("move_in", 1, T0), ("move_out_settled", -1, T0 + timedelta(days=30))]
