@@ -61,6 +61,9 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
                            timeout_s=1800, alive=lambda: worker.poll() is None and follower.is_alive(),
                            every_s=0.05)
                 elapsed = time.monotonic() - started
+            log = (config.data_dir / "logs" / "worker.log").read_text(errors="replace").splitlines()
+            progress(next((line.split("] ")[-1] for line in reversed(log) if "intake totals" in line), ""),
+                     final=True)
             events = stack.reader.recorder.max_notification_id()
             ceiling = write_ceiling(stack.reader, kind, root)
     domain_only = intake_without_kafka(kind, root, messages, base_env)
