@@ -11,6 +11,13 @@ from pathlib import Path
 from gridflow.config import Config
 
 
+def has_broker(config: Config, command: str) -> bool:
+    """Services talk to a running broker; only the demo and tests start their own."""
+    if not config.kafka_bootstrap:
+        print(f"gridflow {command} needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+    return bool(config.kafka_bootstrap)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from gridflow.demo import run_demo
 
@@ -24,8 +31,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.worker import WorkerSettings, run
 
     config = Config.from_env()
-    if not config.kafka_bootstrap:
-        print("gridflow worker needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+    if not has_broker(config, "worker"):
         return 2
     handler = bootstrap.intake_handler(config, config.kafka_bootstrap)
     settings = WorkerSettings(config.kafka_bootstrap, group_id=os.environ.get("GRIDFLOW_GROUP_ID", "gridflow-intake"),
@@ -63,8 +69,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     from streams.dead_letter import make_cipher, open_original, read_dead_letters
 
     config = Config.from_env()
-    if not config.kafka_bootstrap:
-        print("gridflow dead-letters needs KAFKA_BOOTSTRAP_SERVERS", file=sys.stderr)
+    if not has_broker(config, "dead-letters"):
         return 2
     cipher = make_cipher(config.cipher_key)
     letters = read_dead_letters(config.kafka_bootstrap)
