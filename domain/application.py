@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain import commands as c
 from domain import errors
@@ -102,8 +102,23 @@ def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID] | None:
     return None
 
 
+class SetAsSortedList(Transcoding):
+    """Aggregate state holds sets (message ids applied); snapshots need them as JSON."""
+
+    type = set
+    name = "set"
+
+    def encode(self, obj: set) -> list:
+        return sorted(obj)
+
+    def decode(self, data: list) -> set:
+        return set(data)
+
+
 class Population(Application):
     name = "Population"
+    # Dwellings and priority persons live for years and gather many events: read them from a snapshot.
+    snapshotting_intervals: ClassVar[dict[type, int]] = {Dwelling: 100, PriorityPerson: 100}
     env = {
         "AGGREGATE_CACHE_MAXSIZE": "200000",
         # One writer per store: cached aggregates need no re-read, and copying them per command is waste.
@@ -184,14 +199,21 @@ class Population(Application):
         unit.add(cursor)
         return cursor
 
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SetAsSortedList())
+
     def _save_batch(self, unit: UnitOfWork) -> None:
         """Application.save, minus its per-object protocol checks (measurable at thousands of aggregates per
-        batch): every touched object here is one of our aggregates. Same store call, same cache updates."""
-        pending = [event for aggregate in unit.touched.values() for event in aggregate.collect_events()]
-        self.events.put(pending)
-        if self.repository.cache is not None:
-            for aggregate in unit.touched.values():
+        batch): every touched object here is one of our aggregates. Same store call, cache updates, snapshots."""
+        pending = {aggregate.id: aggregate.collect_events() for aggregate in unit.touched.values()}
+        self.events.put([event for events in pending.values() for event in events])
+        for aggregate in unit.touched.values():
+            if self.repository.cache is not None:
                 self.repository.cache.put(aggregate.id, aggregate)
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval and any(e.originator_version % interval == 0 for e in pending[aggregate.id]):
+                self.take_snapshot(aggregate.id)
 
     def _forget(self, unit: UnitOfWork) -> None:
         """Drop every cached object the failed batch touched: they hold changes that were never stored."""

@@ -192,7 +192,7 @@ class Dwelling(IntakeAggregate):
         super().__init__()
         self.dwelling_id = dwelling_id
         self.grid_code = grid_code
-        self.latest: dict[str, tuple[datetime, bool]] = {}  # person → (when, present) of their newest fact
+        self.latest: dict[str, list] = {}  # person → [when, present] of their newest fact (JSON-able for snapshots)
 
     @property
     def occupants(self) -> set[str]:
@@ -201,7 +201,7 @@ class Dwelling(IntakeAggregate):
     def _record(self, person: str, occurred_at: datetime, present: bool) -> None:
         known = self.latest.get(person)
         if known is None or occurred_at >= known[0]:
-            self.latest[person] = (occurred_at, present)
+            self.latest[person] = [occurred_at, present]
 
     @event("OccupantArrived")
     def occupant_arrived(self, person: str, occurred_at: datetime) -> None:
