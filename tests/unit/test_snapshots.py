@@ -35,7 +35,7 @@ def test_state_read_through_snapshots_equals_state_replayed_from_all_events(geog
     for aggregate_id in (pid, Dwelling.create_id("D-shared")):
         a, b = with_snapshots.repository.get(aggregate_id), without.repository.get(aggregate_id)
         assert vars(a) == vars(b)
-    assert with_snapshots.repository.get(pid).last_grid == GRID
+    assert with_snapshots.repository.get(pid).last_grid == OTHER_GRID  # the 10th sighting (i = 9)
 
 
 def test_the_default_keeps_snapshots_for_dwellings_and_priority_persons(geography):
