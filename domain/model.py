@@ -257,7 +257,27 @@ class VisitorStay(IntakeAggregate):
     def create_id(stay_id: str) -> UUID:
         return aggregate_id("stay", stay_id)
 
-    @event("CheckedIn")
+    class CheckedIn(Aggregate.Created):
+        """Version 2: the guest's origin is a GB/T 2260 region code (6 digits); version 1 stored only the
+        2-digit province as `origin_province`. Old events are upcast when read, never rewritten."""
+
+        class_version = 2
+        stay_id: str
+        message_id: str
+        occurred_at: datetime
+        lodging_code: str
+        grid_code: str
+        guest: str
+        identity: dict
+        party_size: int
+        nights: int
+        origin_region: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["origin_region"] = state.pop("origin_province") + "0000"
+
+    @event(CheckedIn)
     def __init__(self, stay_id: str, message_id: str, occurred_at: datetime, lodging_code: str, grid_code: str,
                  guest: str, identity: dict, party_size: int, nights: int, origin_region: str) -> None:
         super().__init__()
