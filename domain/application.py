@@ -14,8 +14,9 @@ from domain import commands as c
 from domain import errors
 from domain.geography import Geography
 from domain.identity import Pseudonymizer
+from domain.keyring import FORGOTTEN, MemoryKeyring, SqlKeyring, seal, unseal
 from domain.model import (
-    Dwelling, DuplicateMessage, IntakeAggregate, IntakeCursor, Lease, Person, PriorityPerson, VisitorStay,
+    Dwelling, DuplicateMessage, Erasure, IntakeAggregate, IntakeCursor, Lease, Person, PriorityPerson, VisitorStay,
 )
 
 A = TypeVar("A", bound=IntakeAggregate)
@@ -81,6 +82,26 @@ class UnitOfWork:
         return aggregate
 
 
+def identities_in(cmd: c.Command) -> tuple[c.PersonIdentity, ...]:
+    if isinstance(cmd, (c.MoveIn, c.MoveOut, c.PriorityMovement)):
+        return (cmd.person,)
+    if isinstance(cmd, c.StartLease):
+        return (cmd.landlord, *cmd.tenants)
+    if isinstance(cmd, c.CheckIn):
+        return (cmd.guest,)
+    return ()
+
+
+class _NoCipher:
+    """Stores configured without encryption (tests) keep person keys as they are."""
+
+    def encrypt(self, data: bytes) -> bytes:
+        return data
+
+    def decrypt(self, data: bytes) -> bytes:
+        return data
+
+
 def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID] | None:
     """Which of `ids` have stored events, in one query; None when the recorder is not SQL we know."""
     if not ids:
@@ -128,8 +149,12 @@ class Population(Application):
 
     def __init__(self, env: dict[str, str] | None = None, *, geography: Geography | None = None,
                  pseudonymize: Pseudonymizer | None = None,
-                 priority_categories: Sequence[str] = DEFAULT_PRIORITY_CATEGORIES):
+                 priority_categories: Sequence[str] = DEFAULT_PRIORITY_CATEGORIES, keyring: Any = None):
         super().__init__(env)
+        if keyring is None:
+            sql = type(self.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
+            keyring = SqlKeyring(self.recorder, self.mapper.cipher or _NoCipher()) if sql else MemoryKeyring()
+        self.keyring = keyring
         self.geography = geography
         self.pseudonymize = pseudonymize
         self.priority_categories = frozenset(priority_categories)
@@ -145,12 +170,15 @@ class Population(Application):
                 before_commit: Callable[[BatchResult], None] | None = None, attempts: int = 5) -> BatchResult:
         """Apply a batch; call `before_commit` with the outcomes (e.g. to publish rejects), then save it all in
         one transaction. A conflicting concurrent writer makes the batch re-run on fresh state."""
+        self.keyring.prefetch(self._pseudonym(p) for item in batch if item.command
+                              for p in identities_in(item.command))
         for attempt in range(attempts):
             unit = UnitOfWork(self, self._absent_ids(batch))
             result = self._decide(unit, batch)
             if before_commit is not None:
                 before_commit(result)
             try:
+                self.keyring.flush()  # keys before the events sealed with them
                 self._save_batch(unit)
                 return result
             except IntegrityError:
@@ -260,9 +288,29 @@ class Population(Application):
         assert self.pseudonymize is not None, "a Pseudonymizer is needed to apply commands"
         return self.pseudonymize(person.id_number)
 
-    @staticmethod
-    def _identity(person: c.PersonIdentity) -> dict[str, str]:
-        return {"id_number": person.id_number, "name": person.name, "phone": person.phone}
+    def _identity(self, person: c.PersonIdentity) -> dict[str, str]:
+        """Personal data sealed with the person's own key (crypto-shredding), inside the encrypted event."""
+        identity = {"id_number": person.id_number, "name": person.name, "phone": person.phone}
+        return {"sealed": seal(self.keyring.key_for(self._pseudonym(person)), identity)}
+
+    def identity_of(self, pseudonym: str, sealed: dict[str, str]) -> dict[str, Any]:
+        """The identity in an event, or a forgotten marker once the person's key is destroyed."""
+        key = self.keyring.existing_key(pseudonym)
+        return FORGOTTEN if key is None else unseal(key, sealed["sealed"])
+
+    # -- erasure --------------------------------------------------------------------------------------------
+    def forget(self, pseudonym: str, reason: str, requested_by: str) -> bool:
+        """Destroy the person's key and record a tombstone; False if already forgotten. Counts are untouched:
+        events stay, only the personal fields in them become unreadable."""
+        try:
+            self.repository.get(Erasure.create_id(pseudonym))
+            return False
+        except AggregateNotFoundError:
+            pass
+        self.keyring.destroy(pseudonym)
+        subjects = [Person.create_id(pseudonym).hex, PriorityPerson.create_id(pseudonym).hex]
+        self.save(Erasure(pseudonym=pseudonym, subjects=subjects, reason=reason, requested_by=requested_by))
+        return True
 
     # -- handlers: check references, then let the aggregates enforce their rules ------------------------------
     def _person(self, unit: UnitOfWork, person: c.PersonIdentity) -> Person:

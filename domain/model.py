@@ -334,6 +334,19 @@ class PriorityPerson(IntakeAggregate):
             self.last_grid, self.last_seen_at = grid_code, occurred_at
 
 
+class Erasure(Aggregate):
+    """Tombstone of a person forgotten on request (PIPL): their key is destroyed; projections drop what links
+    rows to them (`subjects`), counts stay."""
+
+    @staticmethod
+    def create_id(pseudonym: str) -> UUID:
+        return aggregate_id("erasure", pseudonym)
+
+    @event("Forgotten")
+    def __init__(self, pseudonym: str, subjects: list[str], reason: str, requested_by: str) -> None:
+        self.pseudonym, self.subjects, self.reason, self.requested_by = pseudonym, subjects, reason, requested_by
+
+
 class IntakeCursor(Aggregate):
     """Position reached in one ordered intake source (e.g. a Kafka topic partition), saved in the same
     transaction as the effects of the messages up to it; also the ledger of what was refused and why."""

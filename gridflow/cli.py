@@ -83,6 +83,29 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forget_person(args: argparse.Namespace) -> int:
+    """Crypto-shred one person: destroy their key, record a tombstone; projections unlink their rows."""
+    from domain.identity import InvalidIdNumber, validate_id_number
+    from gridflow import bootstrap
+
+    config = Config.from_env()
+    population = bootstrap.population(config)
+    if args.id_number:
+        try:
+            pseudonym = population.pseudonymize(validate_id_number(args.id_number))
+        except InvalidIdNumber as e:
+            print(f"not a valid ID number: {e}", file=sys.stderr)
+            return 2
+    else:
+        pseudonym = args.pseudonym
+    if not population.forget(pseudonym, reason=args.reason, requested_by=args.by):
+        print(f"{pseudonym}: already forgotten", file=sys.stderr)
+        return 1
+    print(f"{pseudonym}: key destroyed, tombstone recorded at #{population.recorder.max_notification_id()}; "
+          "projections unlink the person's rows when they reach it")
+    return 0
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     from streams.topics import ALL, ensure_topics
 
@@ -134,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
     dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
     dead.set_defaults(func=cmd_dead_letters)
+    forget = sub.add_parser("forget-person", help="crypto-shred one person's personal data (PIPL erasure)")
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id-number", help="the person's ID number (validated, then pseudonymised)")
+    who.add_argument("--pseudonym", help="the person's pseudonym")
+    forget.add_argument("--reason", required=True, help="why (recorded in the tombstone)")
+    forget.add_argument("--by", required=True, help="who asked / who acts (recorded in the tombstone)")
+    forget.set_defaults(func=cmd_forget_person)
     sub.add_parser("topics", help="create the intake topics (if a broker is configured) and list them").set_defaults(
         func=cmd_topics)
 

@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from domain.geography import Geography
-from projections.rows import LEDGER_COLUMNS, MOVEMENT_COLUMNS, PROJECTED_TOPICS, REJECT_COLUMNS, RowMaker
+from projections.rows import (
+    ERASURE_COLUMNS, FORGOTTEN_SUBJECT, LEDGER_COLUMNS, MOVEMENT_COLUMNS, PROJECTED_TOPICS, REJECT_COLUMNS, RowMaker,
+)
 
 log = logging.getLogger("gridflow.projector")
-COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS}
+COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS,
+           "erasures": ERASURE_COLUMNS}
 ROW_TABLES = (*COLUMNS, "grid_population")
+
+
+MIGRATIONS = (
+    "ALTER TABLE movements MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1",
+)
 
 
 class ProjectionAheadOfStore(RuntimeError):
@@ -40,6 +48,8 @@ def create_schema(client: Any) -> None:
     for statement in code.split(";"):
         if statement.strip():
             client.command(statement.strip())
+    for migration in MIGRATIONS:  # idempotent changes to tables created by earlier versions
+        client.command(migration)
 
 
 class Projector:
@@ -54,6 +64,7 @@ class Projector:
         self.residents: dict[str, int] = {}
         self.projected = defaultdict(int)
         self.handled = 0  # intake messages finished with (accepted + duplicates + rejected), as projected
+        self.forgotten: set[str] = set()  # subjects of erased people: never written again
 
     # -- start-up -------------------------------------------------------------------------------------------
     def recover(self) -> int:
@@ -74,6 +85,7 @@ class Projector:
         self.residents = {g: int(n) for g, n in self.client.query(
             "SELECT grid_code, sum(population_delta) FROM movements GROUP BY grid_code").result_rows}
         self.client.command("TRUNCATE TABLE grid_population")
+        self.forgotten = {s for (s,) in self.client.query("SELECT subject FROM erasures").result_rows}
         totals = self.client.query("SELECT sum(accepted + duplicates + rejected) FROM intake_ledger").result_rows
         self.handled = int(totals[0][0] or 0)
         self._write_grids(set(self.residents), self.position)
@@ -94,12 +106,21 @@ class Projector:
             for table, row in self.rows.rows(notification.id, event, aggregate):
                 tables[table].append(row)
         last = notifications[-1].id
+        erased = {row["subject"] for row in tables.get("erasures", [])} - self.forgotten
+        self.forgotten |= erased
+        for row in tables.get("movements", []):
+            if row["subject"] in self.forgotten:
+                row["subject"] = FORGOTTEN_SUBJECT
         for table, rows in tables.items():
             columns = COLUMNS[table]
             # Baseline registrations reach back years: one batch may span many monthly partitions.
             self.client.insert(f"{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
                                settings={"max_partitions_per_insert_block": 1000})
             self.projected[table] += len(rows)
+        if erased:  # rows projected before the erasure: unlink them too (synchronously, before moving on)
+            # a lightweight UPDATE is immediate; a classic mutation waits for every monthly part to be rewritten
+            self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
+                                parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(erased)})
         self._write_population(tables.get("movements", []), last)
         handled = sum(r["accepted"] + r["duplicates"] + r["rejected"] for r in tables.get("intake_ledger", []))
         self.client.insert("projection_position", [[self.name, last, datetime.now(timezone.utc)]],

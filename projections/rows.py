@@ -14,11 +14,13 @@ MOVEMENT_COLUMNS = (
 LEDGER_COLUMNS = ("notification_id", "recorded_at", "source", "first_position", "last_position", "accepted",
                   "duplicates", "rejected")
 REJECT_COLUMNS = ("notification_id", "seq", "recorded_at", "source", "position", "message_id", "reason")
+ERASURE_COLUMNS = ("notification_id", "recorded_at", "subject")
+FORGOTTEN_SUBJECT = "forgotten"
 # Stored-event topics the projector decodes; others (registrations, dwellings) carry nothing it shows.
 PROJECTED_TOPICS = frozenset({
     "domain.model:Person.MovedIn", "domain.model:Person.MovedOut", "domain.model:Lease.Started",
     "domain.model:Lease.Ended", "domain.model:VisitorStay.CheckedIn", "domain.model:VisitorStay.CheckedOut",
-    "domain.model:PriorityPerson.Moved", "domain.model:IntakeCursor.Advanced",
+    "domain.model:PriorityPerson.Moved", "domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten",
 })
 YANTAI = "3706"
 
@@ -90,6 +92,10 @@ class RowMaker:
             yield "movements", self.movement(notification_id, event, "priority_" + event.movement,
                                              event.originator_id.hex, event.grid_code, place=event.place,
                                              category=event.category)
+        elif aggregate == "Erasure":
+            for subject in event.subjects:
+                yield "erasures", {"notification_id": notification_id, "recorded_at": event.timestamp,
+                                   "subject": subject}
         elif aggregate == "IntakeCursor" and name == "Advanced":
             yield "intake_ledger", {
                 "notification_id": notification_id, "recorded_at": event.timestamp, "source": event.source,

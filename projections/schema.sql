@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS movements (
     message_id       String
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
-ORDER BY (town_code, grid_code, occurred_at, notification_id, seq);
+ORDER BY (town_code, grid_code, occurred_at, notification_id, seq)
+-- lightweight UPDATE (for erasures) needs the block number/offset columns
+SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1;
 
 -- Current registered residents per grid (current state: the newest version per grid wins).
 CREATE TABLE IF NOT EXISTS grid_population (
@@ -77,6 +79,13 @@ CREATE TABLE IF NOT EXISTS intake_rejects (
     message_id      String,
     reason          LowCardinality(String)
 ) ENGINE = MergeTree ORDER BY (reason, notification_id, seq);
+
+-- People forgotten on request: rows that named them by subject now say 'forgotten' (counts unchanged).
+CREATE TABLE IF NOT EXISTS erasures (
+    notification_id UInt64,
+    recorded_at     DateTime64(3, 'UTC'),
+    subject         String
+) ENGINE = MergeTree ORDER BY (notification_id, subject);
 
 CREATE TABLE IF NOT EXISTS projection_position (
     projector  String,
