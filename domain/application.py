@@ -9,12 +9,15 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain import commands as c
 from domain import errors
 from domain.geography import Geography
 from domain.identity import Pseudonymizer
 from domain.keyring import FORGOTTEN, MemoryKeyring, SqlKeyring, seal, unseal
+from domain.recorders import RECORDER_FOR, KeyedPostgresRecorder, KeyedSQLiteRecorder
 from domain.model import (
     Dwelling, DuplicateMessage, Erasure, IntakeAggregate, IntakeCursor, Lease, Person, PriorityPerson, VisitorStay,
 )
@@ -110,12 +113,11 @@ def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID] | None:
     datastore = getattr(recorder, "datastore", None)
     if table is None or datastore is None:
         return None
-    module = type(recorder).__module__
     with datastore.transaction(commit=False) as cursor:
-        if module == "eventsourcing.postgres":
+        if isinstance(recorder, PostgresApplicationRecorder):
             cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)", [list(ids)])
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
-        if module == "eventsourcing.sqlite":
+        if isinstance(recorder, SQLiteApplicationRecorder):
             wanted = [i.hex for i in ids]  # the SQLite recorder stores UUIDs as 32 hex digits
             cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
                            f"({','.join('?' * len(wanted))})", wanted)
@@ -150,10 +152,14 @@ class Population(Application):
     def __init__(self, env: dict[str, str] | None = None, *, geography: Geography | None = None,
                  pseudonymize: Pseudonymizer | None = None,
                  priority_categories: Sequence[str] = DEFAULT_PRIORITY_CATEGORIES, keyring: Any = None):
+        env = dict(env or {})
+        if env.get("PERSISTENCE_MODULE") in RECORDER_FOR:  # person keys are written with the events
+            env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDER_FOR[env["PERSISTENCE_MODULE"]])
         super().__init__(env)
         if keyring is None:
-            sql = type(self.recorder).__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres")
-            keyring = SqlKeyring(self.recorder, self.mapper.cipher or _NoCipher()) if sql else MemoryKeyring()
+            sql = isinstance(self.recorder, (KeyedSQLiteRecorder, KeyedPostgresRecorder))
+            keyring = SqlKeyring(self.recorder.datastore, self.mapper.cipher or _NoCipher(),
+                                 postgres=isinstance(self.recorder, KeyedPostgresRecorder)) if sql else MemoryKeyring()
         self.keyring = keyring
         self.geography = geography
         self.pseudonymize = pseudonymize
@@ -177,11 +183,12 @@ class Population(Application):
             result = self._decide(unit, batch)
             if before_commit is not None:
                 before_commit(result)
+            new_keys = self.keyring.take_new()
             try:
-                self.keyring.flush()  # keys before the events sealed with them
-                self._save_batch(unit)
+                self._save_batch(unit, new_keys)
                 return result
             except IntegrityError:
+                self.keyring.forget_new(new_keys)
                 self._forget(unit)
                 if attempt == attempts - 1:
                     raise
@@ -231,11 +238,11 @@ class Population(Application):
         super().register_transcodings(transcoder)
         transcoder.register(SetAsSortedList())
 
-    def _save_batch(self, unit: UnitOfWork) -> None:
+    def _save_batch(self, unit: UnitOfWork, new_keys: list[tuple[str, bytes]]) -> None:
         """Application.save, minus its per-object protocol checks (measurable at thousands of aggregates per
         batch): every touched object here is one of our aggregates. Same store call, cache updates, snapshots."""
         pending = {aggregate.id: aggregate.collect_events() for aggregate in unit.touched.values()}
-        self.events.put([event for events in pending.values() for event in events])
+        self.events.put([event for events in pending.values() for event in events], person_keys=new_keys)
         for aggregate in unit.touched.values():
             if self.repository.cache is not None:
                 self.repository.cache.put(aggregate.id, aggregate)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 from datetime import date
+from functools import lru_cache
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -51,6 +52,11 @@ class Pseudonymizer:
         if len(key) < 16:
             raise ValueError("pseudonym key must be at least 16 bytes")
         self._key = key
+        # one message asks for the same pseudonym several times; keep only the most recent few thousand
+        self._recent = lru_cache(maxsize=4096)(self._hmac)
+
+    def _hmac(self, id_number: str) -> str:
+        return hmac.new(self._key, id_number.encode(), hashlib.sha256).hexdigest()[:32]
 
     def __call__(self, id_number: str) -> str:
-        return hmac.new(self._key, id_number.encode(), hashlib.sha256).hexdigest()[:32]
+        return self._recent(id_number)

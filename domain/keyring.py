@@ -2,8 +2,8 @@
 of their own inside the (already encrypted) events. Destroying the key makes every copy unreadable, while the
 append-only log and all counts stay as they were.
 
-Keys live beside the event store (table `person_keys`), themselves encrypted with the store's cipher; keys are
-written before the events that use them, so no event can refer to a key that was never stored.
+Keys live beside the event store (table `person_keys`), themselves encrypted with the store's cipher, and are
+written in the same transaction as the first events that use them (domain.recorders).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.persistence import IntegrityError
 
 FORGOTTEN = {"id_number": "", "name": "", "phone": "", "forgotten": True}
 
@@ -47,7 +46,10 @@ class MemoryKeyring:
     def existing_key(self, pseudonym: str) -> bytes | None:
         return self.keys.get(pseudonym)
 
-    def flush(self) -> None:
+    def take_new(self) -> list[tuple[str, bytes]]:
+        return []
+
+    def forget_new(self, rows: list[tuple[str, bytes]]) -> None:
         pass
 
     def destroy(self, pseudonym: str) -> bool:
@@ -56,20 +58,19 @@ class MemoryKeyring:
 
 
 class SqlKeyring(MemoryKeyring):
-    """Keys in the event store's own database (SQLite or PostgreSQL), encrypted with the store cipher."""
+    """Keys in the event store's own database (SQLite or PostgreSQL), encrypted with the store cipher. New keys
+    are handed to the recorder (`take_new`) and inserted in the same transaction as the events that use them."""
 
-    def __init__(self, recorder: Any, cipher: Any):
+    def __init__(self, datastore: Any, cipher: Any, postgres: bool):
         super().__init__()
-        self.datastore, self.cipher = recorder.datastore, cipher
-        self.postgres = type(recorder).__module__ == "eventsourcing.postgres"
+        self.datastore, self.cipher, self.postgres = datastore, cipher, postgres
         self.mark = "%s" if self.postgres else "?"
         self.new: dict[str, bytes] = {}
-        blob = "BYTEA" if self.postgres else "BLOB"
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS person_keys (pseudonym TEXT PRIMARY KEY, key {blob} NOT NULL)")
+        self.absent: set[str] = set()  # looked up by the last prefetch and not stored: no need to ask again
 
     def prefetch(self, pseudonyms: Iterable[str]) -> None:
         wanted = [p for p in set(pseudonyms) if p not in self.keys]
+        self.absent = set(wanted)
         for lo in range(0, len(wanted), 500):
             chunk = wanted[lo:lo + 500]
             with self.datastore.transaction(commit=False) as cursor:
@@ -77,9 +78,10 @@ class SqlKeyring(MemoryKeyring):
                                f"({','.join([self.mark] * len(chunk))})", chunk)
                 for row in cursor.fetchall():
                     self.keys[row["pseudonym"]] = self.cipher.decrypt(bytes(row["key"]))
+                    self.absent.discard(row["pseudonym"])
 
     def key_for(self, pseudonym: str) -> bytes:
-        if pseudonym not in self.keys:
+        if pseudonym not in self.keys and pseudonym not in self.absent:
             self.prefetch([pseudonym])
         if pseudonym not in self.keys:
             self.keys[pseudonym] = self.new[pseudonym] = AESGCM.generate_key(bit_length=128)
@@ -89,20 +91,17 @@ class SqlKeyring(MemoryKeyring):
         self.prefetch([pseudonym])
         return self.keys.get(pseudonym)
 
-    def flush(self) -> None:
-        """Store the keys created since the last flush (before the events sealed with them)."""
-        if not self.new:
-            return
+    def take_new(self) -> list[tuple[str, bytes]]:
+        """Rows for the keys created since the last call, for the recorder to insert with the events."""
         rows = [(p, self.cipher.encrypt(k)) for p, k in self.new.items()]
-        conflict = "ON CONFLICT (pseudonym) DO NOTHING"
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.executemany(f"INSERT INTO person_keys VALUES ({self.mark}, {self.mark}) {conflict}", rows)
-        ours, self.new = self.new, {}
-        for pseudonym in ours:  # another writer may have stored a key for the same person first
-            self.keys.pop(pseudonym)
-        self.prefetch(ours)
-        if any(self.keys.get(p) != k for p, k in ours.items()):
-            raise IntegrityError("a person key was created concurrently: re-run the batch with the stored key")
+        self.new.clear()
+        return rows
+
+    def forget_new(self, rows: list[tuple[str, bytes]]) -> None:
+        """The transaction carrying these keys failed: another writer may have stored keys for the same people."""
+        for pseudonym, _ in rows:
+            self.keys.pop(pseudonym, None)
+        self.absent = set()
 
     def destroy(self, pseudonym: str) -> bool:
         self.keys.pop(pseudonym, None)

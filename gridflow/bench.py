@@ -66,8 +66,11 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
                      final=True)
             events = stack.reader.recorder.max_notification_id()
             decoded = [stack.reader.mapper.to_domain_event(n) for n in _all_notifications(stack.reader.recorder)]
-            ceiling = write_ceiling(decoded, stack.reader, kind, root, through_aggregates=False)
-            save_ceiling = write_ceiling(decoded, stack.reader, kind, root, through_aggregates=True)
+            with stack.reader.recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute("SELECT pseudonym, key FROM person_keys")
+                keys = [(row["pseudonym"], bytes(row["key"])) for row in cursor.fetchall()]
+            ceiling = write_ceiling(decoded, keys, stack.reader, kind, root, through_aggregates=False)
+            save_ceiling = write_ceiling(decoded, keys, stack.reader, kind, root, through_aggregates=True)
     domain_only = intake_without_kafka(kind, root, messages, base_env)
     e2e = events / elapsed
     return {"store": kind, "messages": len(messages), "events": events, "e2e_seconds": round(elapsed, 2),
@@ -102,10 +105,11 @@ def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: d
     return events / elapsed
 
 
-def write_ceiling(events: list[Any], source: Any, kind: str, root: Path, *, through_aggregates: bool,
-                  batch: int = 1500) -> float:
+def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any, kind: str, root: Path, *,
+                  through_aggregates: bool, batch: int = 1500) -> float:
     """The store's batched-write ceiling on the same events, in batches the size the worker writes (~500
-    messages ≈ 1,500 events), into a fresh store of the same kind, with the same AES-GCM encryption.
+    messages ≈ 1,500 events), into a fresh store of the same kind, with the same AES-GCM encryption, and with
+    the same person-key rows the intake wrote alongside them (spread evenly over the batches).
 
     through_aggregates=False: `EventStore.put` of the decoded events (mapping, encryption, insert: nothing else).
     through_aggregates=True: the same events triggered anew on their aggregates and saved with
@@ -119,10 +123,13 @@ def write_ceiling(events: list[Any], source: Any, kind: str, root: Path, *, thro
                                   "GRIDFLOW_PSEUDONYM_KEY": "x" * 32})
         target = bootstrap.population(config)
         aggregates: dict[Any, Any] = {}
+        batches = max(1, -(-len(events) // batch))
+        keys_per_batch = -(-len(keys) // batches)
         started = time.monotonic()
-        for k in range(0, len(events), batch):
+        for n, k in enumerate(range(0, len(events), batch)):
+            key_rows = keys[n * keys_per_batch:(n + 1) * keys_per_batch]
             if not through_aggregates:
-                target.events.put(events[k:k + batch])
+                target.events.put(events[k:k + batch], person_keys=key_rows)
                 continue
             touched = {}
             for event in events[k:k + batch]:
@@ -134,7 +141,7 @@ def write_ceiling(events: list[Any], source: Any, kind: str, root: Path, *, thro
                     aggregate = aggregates[event.originator_id]
                     aggregate.trigger_event(type(event), **fields)
                 aggregates[aggregate.id] = touched[aggregate.id] = aggregate
-            target.save(*touched.values())
+            target.save(*touched.values(), person_keys=key_rows)
         elapsed = time.monotonic() - started
         target.close()
     return len(events) / elapsed
@@ -172,6 +179,6 @@ def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: 
     print("events/s. e2e: Kafka → faust worker → event store → ClickHouse, from the first handled message to the "
           "last row projected.\nno-kafka: parse → domain → store only. save ceiling: the same events triggered on "
           "their aggregates and\nsaved in batches (Application.save). put ceiling: EventStore.put of the same "
-          "events (mapping, AES-GCM, insert).")
+          "events (mapping, AES-GCM, insert).\nBoth ceilings also write the same person-key rows.")
     print(json.dumps(results))
     return results
