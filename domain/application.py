@@ -2,24 +2,37 @@
 together with the position reached in every intake source (so a redelivered message has no second effect)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from domain import commands as c
 from domain import errors
 from domain.geography import Geography
 from domain.identity import Pseudonymizer
 from domain.keyring import FORGOTTEN, MemoryKeyring, SqlKeyring, seal, unseal
-from domain.recorders import RECORDER_FOR, KeyedPostgresRecorder, KeyedSQLiteRecorder
 from domain.model import (
-    Dwelling, DuplicateMessage, Erasure, IntakeAggregate, IntakeCursor, Lease, Person, PriorityPerson, VisitorStay,
+    DuplicateMessage,
+    Dwelling,
+    Erasure,
+    IntakeAggregate,
+    IntakeCursor,
+    Lease,
+    Person,
+    PriorityPerson,
+    VisitorStay,
+)
+from domain.recorders import (
+    RECORDER_FOR,
+    KeyedPostgresRecorder,
+    KeyedSQLiteRecorder,
+    NoCipher,
+    SetAsSortedList,
+    stored_originator_ids,
 )
 
 A = TypeVar("A", bound=IntakeAggregate)
@@ -95,49 +108,6 @@ def identities_in(cmd: c.Command) -> tuple[c.PersonIdentity, ...]:
     return ()
 
 
-class _NoCipher:
-    """Stores configured without encryption (tests) keep person keys as they are."""
-
-    def encrypt(self, data: bytes) -> bytes:
-        return data
-
-    def decrypt(self, data: bytes) -> bytes:
-        return data
-
-
-def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID] | None:
-    """Which of `ids` have stored events, in one query; None when the recorder is not SQL we know."""
-    if not ids:
-        return set()
-    table = getattr(recorder, "events_table_name", None)
-    datastore = getattr(recorder, "datastore", None)
-    if table is None or datastore is None:
-        return None
-    with datastore.transaction(commit=False) as cursor:
-        if isinstance(recorder, PostgresApplicationRecorder):
-            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)", [list(ids)])
-            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
-        if isinstance(recorder, SQLiteApplicationRecorder):
-            wanted = [i.hex for i in ids]  # the SQLite recorder stores UUIDs as 32 hex digits
-            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
-                           f"({','.join('?' * len(wanted))})", wanted)
-            return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
-    return None
-
-
-class SetAsSortedList(Transcoding):
-    """Aggregate state holds sets (message ids applied); snapshots need them as JSON."""
-
-    type = set
-    name = "set"
-
-    def encode(self, obj: set) -> list:
-        return sorted(obj)
-
-    def decode(self, data: list) -> set:
-        return set(data)
-
-
 class Population(Application):
     name = "Population"
     # Dwellings and priority persons live for years and gather many events: read them from a snapshot.
@@ -158,7 +128,7 @@ class Population(Application):
         super().__init__(env)
         if keyring is None:
             sql = isinstance(self.recorder, (KeyedSQLiteRecorder, KeyedPostgresRecorder))
-            keyring = SqlKeyring(self.recorder.datastore, self.mapper.cipher or _NoCipher(),
+            keyring = SqlKeyring(self.recorder.datastore, self.mapper.cipher or NoCipher(),
                                  postgres=isinstance(self.recorder, KeyedPostgresRecorder)) if sql else MemoryKeyring()
         self.keyring = keyring
         self.geography = geography
@@ -401,8 +371,3 @@ class Population(Application):
             assigned_grid=cmd.assigned_grid, responsible_worker=cmd.responsible_worker))
         person.record_movement(message_id=cmd.message_id, occurred_at=cmd.occurred_at, movement=cmd.movement,
                                grid_code=cmd.grid_code, place=cmd.place)
-
-    # -- reading --------------------------------------------------------------------------------------------
-    def cursor_positions(self) -> Iterator[tuple[str, int]]:
-        for source, cursor in self._cursors.items():
-            yield source, cursor.position

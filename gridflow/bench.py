@@ -15,7 +15,13 @@ from typing import Any, Iterator
 
 from gridflow import bootstrap
 from gridflow.config import Config
-from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
+from gridflow.pipeline import (
+    following,
+    intake_worker,
+    local_stack,
+    progress,
+    wait_until,
+)
 from streams.producer import publish
 from streams.simulator import Simulator
 

@@ -5,7 +5,15 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from domain.geography import Geography, Grid, InvalidGeography, Lodging, ScenicArea, Town, Village
+from domain.geography import (
+    Geography,
+    Grid,
+    InvalidGeography,
+    Lodging,
+    ScenicArea,
+    Town,
+    Village,
+)
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "penglai"
 FILES = ("towns.csv", "villages.csv", "grids.csv", "lodgings.csv", "scenic_areas.csv")

@@ -16,7 +16,13 @@ from typing import Any
 
 from domain.geography import Geography
 from projections.rows import (
-    ERASURE_COLUMNS, FORGOTTEN_SUBJECT, LEDGER_COLUMNS, MOVEMENT_COLUMNS, PROJECTED_TOPICS, REJECT_COLUMNS, RowMaker,
+    ERASURE_COLUMNS,
+    FORGOTTEN_SUBJECT,
+    LEDGER_COLUMNS,
+    MOVEMENT_COLUMNS,
+    PROJECTED_TOPICS,
+    REJECT_COLUMNS,
+    RowMaker,
 )
 
 log = logging.getLogger("gridflow.projector")
@@ -62,7 +68,6 @@ class Projector:
         self.name, self.batch_size = name, batch_size
         self.position = 0
         self.residents: dict[str, int] = {}
-        self.projected = defaultdict(int)
         self.handled = 0  # intake messages finished with (accepted + duplicates + rejected), as projected
         self.forgotten: set[str] = set()  # subjects of erased people: never written again
 
@@ -116,7 +121,6 @@ class Projector:
             # Baseline registrations reach back years: one batch may span many monthly partitions.
             self.client.insert(f"{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
                                settings={"max_partitions_per_insert_block": 1000})
-            self.projected[table] += len(rows)
         if erased:  # rows projected before the erasure: unlink them too (synchronously, before moving on)
             # a lightweight UPDATE is immediate; a classic mutation waits for every monthly part to be rewritten
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
@@ -145,7 +149,6 @@ class Projector:
                  self.residents[g], version] for g in sorted(changed)]
         self.client.insert("grid_population", rows,
                            column_names=["grid_code", "village_code", "town_code", "residents", "version"])
-        self.projected["grid_population"] += len(rows)
 
     # -- loops ----------------------------------------------------------------------------------------------
     def catch_up(self) -> int:

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 
-
 def _rows(client: Any, sql: str, **params: Any) -> list[tuple]:
     return client.query(sql, parameters=params).result_rows
 

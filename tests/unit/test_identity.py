@@ -2,7 +2,13 @@ from datetime import date
 
 import pytest
 
-from domain.identity import InvalidIdNumber, Pseudonymizer, check_digit, make_id_number, validate_id_number
+from domain.identity import (
+    InvalidIdNumber,
+    Pseudonymizer,
+    check_digit,
+    make_id_number,
+    validate_id_number,
+)
 
 
 def test_a_published_example_id_number_has_the_right_check_digit():

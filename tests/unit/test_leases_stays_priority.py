@@ -6,7 +6,14 @@ import pytest
 from domain import commands as c
 from domain.model import Lease, PriorityPerson, VisitorStay
 from tests.conftest import T0
-from tests.unit.domain_helpers import GRID, LODGING_GRID_LODGING, Feed, app, common, person
+from tests.unit.domain_helpers import (
+    GRID,
+    LODGING_GRID_LODGING,
+    Feed,
+    app,
+    common,
+    person,
+)
 
 
 @pytest.fixture

@@ -14,7 +14,13 @@ from domain import commands as c
 from domain.application import IntakeItem
 from domain.model import Dwelling, Person, PriorityPerson
 from tests.conftest import T0
-from tests.unit.domain_helpers import GRID, LODGING_GRID_LODGING, OTHER_GRID, app, person
+from tests.unit.domain_helpers import (
+    GRID,
+    LODGING_GRID_LODGING,
+    OTHER_GRID,
+    app,
+    person,
+)
 
 PEOPLE = [person() for _ in range(3)]
 DWELLINGS = {"D1": GRID, "D2": GRID, "D3": OTHER_GRID}
