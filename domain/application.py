@@ -370,4 +370,13 @@ class Population(Application):
             pseudonym=pseudonym, identity=self._identity(cmd.person), category=cmd.category,
             assigned_grid=cmd.assigned_grid, responsible_worker=cmd.responsible_worker))
         person.record_movement(message_id=cmd.message_id, occurred_at=cmd.occurred_at, movement=cmd.movement,
-                               grid_code=cmd.grid_code, place=cmd.place)
+                               grid_code=cmd.grid_code, place=cmd.place,
+                               outside=self.levels_outside(person.assigned_grid, cmd.grid_code))
+
+    def levels_outside(self, assigned_grid: str, grid_code: str) -> set[str]:
+        """Which levels of the assigned area ("grid", "town") a grid lies outside of."""
+        outside = set() if grid_code == assigned_grid else {"grid"}
+        if self.geography is not None and \
+                self.geography.town_of_grid(grid_code) != self.geography.town_of_grid(assigned_grid):
+            outside.add("town")
+        return outside

@@ -319,12 +319,30 @@ class PriorityPerson(IntakeAggregate):
         self.assigned_grid, self.responsible_worker = assigned_grid, responsible_worker
         self.last_grid: str | None = None
         self.last_seen_at: datetime | None = None
+        self.away: set[str] = set()  # levels ("grid", "town") the person is currently outside of
 
     def record_movement(self, *, message_id: str, occurred_at: datetime, movement: str, grid_code: str,
-                        place: str) -> None:
+                        place: str, outside: set[str]) -> None:
+        """`outside`: the levels of the assigned area this place lies outside of (the caller knows the map)."""
         self.check_not_applied(message_id)
+        is_newest = self.last_seen_at is None or occurred_at >= self.last_seen_at
         self._moved(message_id=message_id, occurred_at=occurred_at, movement=movement, grid_code=grid_code,
                     place=place, category=self.category, assigned_grid=self.assigned_grid)
+        if not is_newest:  # a late sighting tells where they were, not where they are
+            return
+        for level in ("grid", "town"):
+            if level in outside and level not in self.away:
+                self._left_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at)
+            elif level not in outside and level in self.away:
+                self._returned_to_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at)
+
+    @event("LeftAssignedArea")
+    def _left_assigned_area(self, level: str, grid_code: str, occurred_at: datetime) -> None:
+        self.away.add(level)
+
+    @event("ReturnedToAssignedArea")
+    def _returned_to_assigned_area(self, level: str, grid_code: str, occurred_at: datetime) -> None:
+        self.away.discard(level)
 
     @event("Moved")
     def _moved(self, message_id: str, occurred_at: datetime, movement: str, grid_code: str, place: str,

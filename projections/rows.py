@@ -20,7 +20,9 @@ FORGOTTEN_SUBJECT = "forgotten"
 PROJECTED_TOPICS = frozenset({
     "domain.model:Person.MovedIn", "domain.model:Person.MovedOut", "domain.model:Lease.Started",
     "domain.model:Lease.Ended", "domain.model:VisitorStay.CheckedIn", "domain.model:VisitorStay.CheckedOut",
-    "domain.model:PriorityPerson.Moved", "domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten",
+    "domain.model:PriorityPerson.Moved", "domain.model:PriorityPerson.LeftAssignedArea",
+    "domain.model:PriorityPerson.ReturnedToAssignedArea", "domain.model:IntakeCursor.Advanced",
+    "domain.model:Erasure.Forgotten",
 })
 YANTAI = "3706"
 
@@ -43,7 +45,7 @@ class RowMaker:
         row = {"notification_id": notification_id, "seq": seq, "occurred_at": event.occurred_at,
                "recorded_at": event.timestamp, "kind": kind, "subject": subject, "place": "", "household": "",
                "reason": "", "origin": "", "population_delta": 0, "lease_delta": 0, "visitors_delta": 0,
-               "nights": 0, "non_local": 0, "category": "", "message_id": event.message_id,
+               "nights": 0, "non_local": 0, "category": "", "message_id": getattr(event, "message_id", ""),
                **self._where(grid_code)}
         row.update(values)
         return row
@@ -92,6 +94,10 @@ class RowMaker:
             yield "movements", self.movement(notification_id, event, "priority_" + event.movement,
                                              event.originator_id.hex, event.grid_code, place=event.place,
                                              category=event.category)
+        elif aggregate == "PriorityPerson" and name in ("LeftAssignedArea", "ReturnedToAssignedArea"):
+            verb = "left" if name == "LeftAssignedArea" else "returned_to"
+            yield "movements", self.movement(notification_id, event, f"priority_{verb}_assigned_{event.level}",
+                                             event.originator_id.hex, event.grid_code)
         elif aggregate == "Erasure":
             for subject in event.subjects:
                 yield "erasures", {"notification_id": notification_id, "recorded_at": event.timestamp,

@@ -62,6 +62,7 @@ def test_messages_from_librdkafka_following_the_schemas_are_processed(tmp_path, 
         # when the move-in arrives (one extra "settled" row); either way the resident has come and gone
         assert counts.pop("move_out_settled", 0) in (0, 1)
         assert counts == {"move_in": 1, "move_out": 1, "lease_start": 1, "lease_end": 1, "visitor_check_in": 1,
-                          "visitor_check_out": 1, "priority_sighting": 1}
+                          "visitor_check_out": 1, "priority_sighting": 1,
+                          "priority_left_assigned_grid": 1}  # sighted outside the grid they are assigned to
         assert stack.client.query("SELECT sum(population_delta), sum(lease_delta), sum(visitors_delta) "
                                   "FROM movements").result_rows == [(0, 0, 0)]

@@ -97,3 +97,17 @@ def test_a_priority_persons_last_known_grid_follows_business_time(population, ge
 def test_an_unconfigured_category_is_refused(population):
     assert outcome(population, movement(person(), GRID, T0, category="gossip")) == [("rejected", "unknown_category")]
 
+
+
+def test_leaving_and_returning_to_the_assigned_grid_and_town_are_recorded(population, geography):
+    same_town = "37061400100102"
+    other_town = next(code for code, grid in geography.grids.items() if grid.town_code != geography.grids[GRID].town_code)
+    li = person()
+    outcome(population, movement(li, GRID, T0), movement(li, same_town, T0 + timedelta(hours=1)),
+            movement(li, other_town, T0 + timedelta(hours=2)), movement(li, GRID, T0 + timedelta(hours=3)),
+            movement(li, other_town, T0 + timedelta(hours=1, minutes=30)))  # a late sighting changes nothing
+    pid = PriorityPerson.create_id(population.pseudonymize(li.id_number))
+    derived = [(type(e).__name__, e.level) for e in population.events.get(pid) if hasattr(e, "level")]
+    assert derived == [("LeftAssignedArea", "grid"), ("LeftAssignedArea", "town"),
+                       ("ReturnedToAssignedArea", "grid"), ("ReturnedToAssignedArea", "town")]
+    assert population.repository.get(pid).away == set()
