@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from domain.application import BatchResult, Population
 from streams.contract import to_item
@@ -14,6 +15,19 @@ log = logging.getLogger("gridflow.intake")
 
 def source_of(topic: str, partition: int) -> str:
     return f"kafka:{topic}:{partition}"
+
+
+def with_retries(handle: Callable[[Sequence[RawMessage]], BatchResult], records: Sequence[RawMessage],
+                 delays_s: Sequence[float] = (0.5, 1, 2, 4, 8)) -> BatchResult:
+    """Retry a batch the store could not take (database restarting, lock timeout). Rejects are not errors:
+    they come back as outcomes. Whatever still fails is raised to the caller, which must not acknowledge."""
+    for delay in delays_s:
+        try:
+            return handle(records)
+        except Exception:
+            log.exception("intake batch failed; retrying in %.1f s", delay)
+            time.sleep(delay)
+    return handle(records)
 
 
 class IntakeHandler:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import faust
 
 from streams.dead_letter import RawMessage
-from streams.intake import IntakeHandler
+from streams.intake import IntakeHandler, with_retries
 from streams.topics import INTAKE
 
 log = logging.getLogger("gridflow.worker")
@@ -59,7 +60,14 @@ def build_app(settings: WorkerSettings, handler: IntakeHandler) -> faust.App:
             timing["waiting_s"] += started - waited_from
             records = [RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key,
                                   e.message.value) for e in events]
-            await loop.run_in_executor(store_thread, handler.handle, records)
+            try:
+                await loop.run_in_executor(store_thread, with_retries, handler.handle, records)
+            except Exception:
+                # faust acknowledges a taken batch even when its consumer fails; leave before it can, so the
+                # uncommitted offsets are delivered again after a restart (effects are idempotent).
+                log.exception("intake batch failed after retries: stopping without acknowledging it")
+                logging.shutdown()
+                os._exit(70)
             finished = waited_from = time.monotonic()
             timing["handling_s"] += finished - started
             timing["batches"] += 1
@@ -75,4 +83,7 @@ def run(settings: WorkerSettings, handler: IntakeHandler, loglevel: str = "info"
     """Run until SIGTERM/SIGINT."""
     app = build_app(settings, handler)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        log.info("intake totals at exit %s", handler.totals)

@@ -88,3 +88,40 @@ def test_delivering_every_message_twice_has_the_effect_of_delivering_once(tmp_pa
                                      "WHERE reason != 'implicit_by_move_in' "
                                      "GROUP BY message_id, kind, subject HAVING count() > 1)").result_rows
         assert doubled == [(0,)]
+
+
+def test_a_worker_killed_mid_stream_and_restarted_loses_and_doubles_nothing(tmp_path, geography, fresh_kafka):
+    import signal
+
+    from gridflow import bootstrap
+    from gridflow.pipeline import following, intake_worker, wait_until
+    from streams.producer import publish
+
+    config = make_config(tmp_path / "gf", KAFKA_BOOTSTRAP_SERVERS=fresh_kafka)
+    messages = list(Simulator(geography, start=date(2026, 8, 1), days=2, scale=0.03, seed=8,
+                              bad_share=0.01).messages())
+    with local_stack(config, geography) as stack, following(stack.projector):
+        producer = bootstrap.kafka_producer(stack.servers)
+        publish(producer, messages)
+        producer.close()
+        log = config.data_dir / "logs" / "worker.log"
+        with intake_worker(config, stack.servers, log, group_id="restart-test") as first:
+            wait_until(lambda: stack.projector.handled > 0, lambda: "first worker",
+                       timeout_s=300, alive=lambda: first.poll() is None, every_s=0.02)
+            first.send_signal(signal.SIGKILL)  # no goodbye: offsets committed so far are all it leaves
+            first.wait()
+        stored_by_first = stack.reader.recorder.max_notification_id()
+        wait_until(lambda: stack.projector.position >= stored_by_first, lambda: "projecting", timeout_s=120)
+        assert 0 < stack.projector.handled < len(messages)  # killed mid-stream
+        with intake_worker(config, stack.servers, log, group_id="restart-test") as second:
+            wait_until(lambda: stack.projector.handled >= len(messages)
+                       and stack.projector.position >= (stack.reader.recorder.max_notification_id() or 0),
+                       lambda: "second worker", timeout_s=600, alive=lambda: second.poll() is None)
+        second_totals = log.read_text().rsplit("intake totals at exit", 1)[1].splitlines()[0]
+        assert "'accepted': 0," not in second_totals  # the second worker did the rest
+        totals = queries.intake_totals(stack.client)
+        expected = reference_state(geography, messages, config.pseudonym_key)
+        assert totals == {"accepted": expected["accepted"], "duplicates": 0, "rejected": expected["rejected"]}
+        actual = pipeline_state(stack.client)
+        for key in ("residents", "active_leases", "visitors", "priority_last_grid"):
+            assert actual[key] == expected[key], key
