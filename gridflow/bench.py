@@ -71,13 +71,8 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
             progress(next((line.split("] ")[-1] for line in reversed(log) if "intake totals" in line), ""),
                      final=True)
             events = stack.reader.recorder.max_notification_id()
-            decoded = [stack.reader.mapper.to_domain_event(n) for n in _all_notifications(stack.reader.recorder)]
-            with stack.reader.recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute("SELECT pseudonym, key FROM person_keys")
-                keys = [(row["pseudonym"], bytes(row["key"])) for row in cursor.fetchall()]
-            ceiling = write_ceiling(decoded, keys, stack.reader, kind, root, through_aggregates=False)
-            save_ceiling = write_ceiling(decoded, keys, stack.reader, kind, root, through_aggregates=True)
-    domain_only = intake_without_kafka(kind, root, messages, base_env)
+            ceiling, save_ceiling = ceilings(stack.reader, kind, root)
+    domain_only, _ = intake_without_kafka(kind, root, messages, base_env)
     e2e = events / elapsed
     return {"store": kind, "messages": len(messages), "events": events, "e2e_seconds": round(elapsed, 2),
             "e2e_events_per_s": round(e2e), "e2e_messages_per_s": round(len(messages) / elapsed),
@@ -86,9 +81,21 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
             "aggregate_save_ceiling_events_per_s": round(save_ceiling), "ratio_vs_save": round(e2e / save_ceiling, 2)}
 
 
-def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: dict[str, str]) -> float:
+def ceilings(store: Any, kind: str, root: Path) -> tuple[float, float]:
+    """(put ceiling, save ceiling) on the events and person keys in `store`."""
+    decoded = [store.mapper.to_domain_event(n) for n in _all_notifications(store.recorder)]
+    with store.recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT pseudonym, key FROM person_keys")
+        keys = [(row["pseudonym"], bytes(row["key"])) for row in cursor.fetchall()]
+    return (write_ceiling(decoded, keys, store, kind, root, through_aggregates=False),
+            write_ceiling(decoded, keys, store, kind, root, through_aggregates=True))
+
+
+def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: dict[str, str],
+                         with_ceilings: bool = False) -> tuple[float, tuple[float, float] | None]:
     """The same messages through parse → domain → store in batches of the worker's size, with no broker and
-    no projector: where the time goes between the ceiling and end to end."""
+    no projector: where the time goes between the ceiling and end to end. Optionally also the ceilings on the
+    events this wrote."""
     from streams.dead_letter import RawMessage
     from streams.intake import IntakeHandler
 
@@ -107,8 +114,9 @@ def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: d
             handler.handle(records[k:k + config.batch_size])
         elapsed = time.monotonic() - started
         events = population.recorder.max_notification_id()
+        measured = ceilings(population, kind, root) if with_ceilings else None
         population.close()
-    return events / elapsed
+    return events / elapsed, measured
 
 
 def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any, kind: str, root: Path, *,
@@ -186,5 +194,34 @@ def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: 
           "last row projected.\nno-kafka: parse → domain → store only. save ceiling: the same events triggered on "
           "their aggregates and\nsaved in batches (Application.save). put ceiling: EventStore.put of the same "
           "events (mapping, AES-GCM, insert).\nBoth ceilings also write the same person-key rows.")
+    print(json.dumps(results))
+    return results
+
+
+def bench_domain(config: Config, *, stores: str, messages: int, seed: int) -> list[dict[str, Any]]:
+    """`gridflow bench domain`: a realistic mix of intake commands (the simulator's, bad ones included) through
+    parse → domain → store with encryption and per-person keys, beside the store's ceilings on the same events."""
+    kinds = ["sqlite", "postgres"] if stores == "both" else [stores]
+    geo = bootstrap.geography(config)
+    season = Simulator(geo, start=date(2026, 7, 1), days=92, scale=0.1, seed=seed, bad_share=0.01).messages()
+    mix = [m for _, m in zip(range(messages), season)]
+    progress(f"bench domain: {len(mix)} messages; stores: {', '.join(kinds)}", final=True)
+    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode()}
+    results = []
+    try:
+        for kind in kinds:
+            rate, (put, save) = intake_without_kafka(kind, root, mix, base_env, with_ceilings=True)
+            results.append({"store": kind, "messages": len(mix), "domain_events_per_s": round(rate),
+                            "put_ceiling_events_per_s": round(put), "save_ceiling_events_per_s": round(save),
+                            "share_of_put": round(rate / put, 2), "share_of_save": round(rate / save, 2)})
+            progress(f"{kind}: done", final=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"\n{'store':<10}{'messages':>9}{'domain ev/s':>12}{'put ceiling':>12}{'share':>7}{'save ceiling':>13}"
+          f"{'share':>7}")
+    for r in results:
+        print(f"{r['store']:<10}{r['messages']:>9}{r['domain_events_per_s']:>12}{r['put_ceiling_events_per_s']:>12}"
+              f"{r['share_of_put']:>7}{r['save_ceiling_events_per_s']:>13}{r['share_of_save']:>7}")
     print(json.dumps(results))
     return results

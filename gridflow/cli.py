@@ -119,9 +119,12 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from gridflow.bench import bench_ingest
+    from gridflow.bench import bench_domain, bench_ingest
 
-    bench_ingest(Config.from_env(), stores=args.store, days=args.days, scale=args.scale, seed=args.seed)
+    if args.bench == "domain":
+        bench_domain(Config.from_env(), stores=args.store, messages=args.messages, seed=args.seed)
+    else:
+        bench_ingest(Config.from_env(), stores=args.store, days=args.days, scale=args.scale, seed=args.seed)
     return 0
 
 
@@ -173,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     season(ingest, 7, 0.05)
     ingest.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
     ingest.set_defaults(func=cmd_bench)
+    domain = bench_sub.add_parser("domain", help="intake commands → domain → store vs the store's ceilings")
+    domain.add_argument("--messages", type=int, default=100_000)
+    domain.add_argument("--seed", type=int, default=42)
+    domain.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
+    domain.set_defaults(func=cmd_bench)
 
     reference = sub.add_parser("reference", help="load and validate reference geography")
     reference.add_argument("--dir", type=Path, help="an operator's CSV directory (default: shipped Penglai)")
