@@ -168,60 +168,69 @@ def _all_notifications(recorder: Any) -> Iterator[Any]:
         start = batch[-1].id + 1
 
 
+def store_kinds(stores: str) -> list[str]:
+    return ["sqlite", "postgres"] if stores == "both" else [stores]
+
+
+def per_store(stores: str, run: Any) -> list[dict[str, Any]]:
+    """Run `run(kind, scratch_root)` for each store kind; scratch files are removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    try:
+        return [run(kind, root) for kind in store_kinds(stores)]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def print_table(results: list[dict[str, Any]], columns: list[tuple[str, str]], notes: str = "") -> None:
+    """Figures as a table (header, result key), then as JSON for scripts."""
+    widths = [max(len(header), *(len(str(r[key])) for r in results)) + 2 for header, key in columns]
+    print("\n" + "".join(header.rjust(w) for (header, _), w in zip(columns, widths)))
+    for r in results:
+        print("".join(str(r[key]).rjust(w) for (_, key), w in zip(columns, widths)))
+    if notes:
+        print(notes)
+    print(json.dumps(results))
+
+
 def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: int) -> list[dict[str, Any]]:
-    kinds = ["sqlite", "postgres"] if stores == "both" else [stores]
     geo = bootstrap.geography(config)
     messages = list(Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed,
                               bad_share=0.01).messages())
-    progress(f"bench ingest: {len(messages)} messages ({days} days, scale {scale}); stores: {', '.join(kinds)}",
-             final=True)
-    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    progress(f"bench ingest: {len(messages)} messages ({days} days, scale {scale}); "
+             f"stores: {', '.join(store_kinds(stores))}", final=True)
     base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode(),
                 **({"KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap} if config.kafka_bootstrap else {})}
-    results = []
-    try:
-        for kind in kinds:
-            results.append(bench_one(kind, root, messages, base_env))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    print(f"\n{'store':<10}{'messages':>9}{'events':>8}{'e2e s':>7}{'e2e ev/s':>9}{'no-kafka':>9}"
-          f"{'save ceiling':>13}{'ratio':>6}{'put ceiling':>12}{'ratio':>6}")
-    for r in results:
-        print(f"{r['store']:<10}{r['messages']:>9}{r['events']:>8}{r['e2e_seconds']:>7}{r['e2e_events_per_s']:>9}"
-              f"{r['intake_without_kafka_events_per_s']:>9}{r['aggregate_save_ceiling_events_per_s']:>13}"
-              f"{r['ratio_vs_save']:>6}{r['ceiling_events_per_s']:>12}{r['ratio']:>6}")
-    print("events/s. e2e: Kafka → faust worker → event store → ClickHouse, from the first handled message to the "
-          "last row projected.\nno-kafka: parse → domain → store only. save ceiling: the same events triggered on "
-          "their aggregates and\nsaved in batches (Application.save). put ceiling: EventStore.put of the same "
-          "events (mapping, AES-GCM, insert).\nBoth ceilings also write the same person-key rows.")
-    print(json.dumps(results))
+    results = per_store(stores, lambda kind, root: bench_one(kind, root, messages, base_env))
+    print_table(results, [("store", "store"), ("messages", "messages"), ("events", "events"),
+                          ("e2e s", "e2e_seconds"), ("e2e ev/s", "e2e_events_per_s"),
+                          ("no-kafka", "intake_without_kafka_events_per_s"),
+                          ("save ceiling", "aggregate_save_ceiling_events_per_s"), ("ratio", "ratio_vs_save"),
+                          ("put ceiling", "ceiling_events_per_s"), ("ratio", "ratio")],
+                "events/s. e2e: Kafka → faust worker → event store → ClickHouse, from the first handled message "
+                "to the last row projected.\nno-kafka: parse → domain → store only. save ceiling: the same events "
+                "triggered on their aggregates and\nsaved in batches (Application.save). put ceiling: EventStore.put "
+                "of the same events (mapping, AES-GCM, insert).\nBoth ceilings also write the same person-key rows.")
     return results
 
 
 def bench_domain(config: Config, *, stores: str, messages: int, seed: int) -> list[dict[str, Any]]:
     """`gridflow bench domain`: a realistic mix of intake commands (the simulator's, bad ones included) through
     parse → domain → store with encryption and per-person keys, beside the store's ceilings on the same events."""
-    kinds = ["sqlite", "postgres"] if stores == "both" else [stores]
     geo = bootstrap.geography(config)
     season = Simulator(geo, start=date(2026, 7, 1), days=92, scale=0.1, seed=seed, bad_share=0.01).messages()
     mix = [m for _, m in zip(range(messages), season)]
-    progress(f"bench domain: {len(mix)} messages; stores: {', '.join(kinds)}", final=True)
-    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    progress(f"bench domain: {len(mix)} messages; stores: {', '.join(store_kinds(stores))}", final=True)
     base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode()}
-    results = []
-    try:
-        for kind in kinds:
-            rate, (put, save) = intake_without_kafka(kind, root, mix, base_env, with_ceilings=True)
-            results.append({"store": kind, "messages": len(mix), "domain_events_per_s": round(rate),
-                            "put_ceiling_events_per_s": round(put), "save_ceiling_events_per_s": round(save),
-                            "share_of_put": round(rate / put, 2), "share_of_save": round(rate / save, 2)})
-            progress(f"{kind}: done", final=True)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    print(f"\n{'store':<10}{'messages':>9}{'domain ev/s':>12}{'put ceiling':>12}{'share':>7}{'save ceiling':>13}"
-          f"{'share':>7}")
-    for r in results:
-        print(f"{r['store']:<10}{r['messages']:>9}{r['domain_events_per_s']:>12}{r['put_ceiling_events_per_s']:>12}"
-              f"{r['share_of_put']:>7}{r['save_ceiling_events_per_s']:>13}{r['share_of_save']:>7}")
-    print(json.dumps(results))
+
+    def run(kind: str, root: Path) -> dict[str, Any]:
+        rate, (put, save) = intake_without_kafka(kind, root, mix, base_env, with_ceilings=True)
+        progress(f"{kind}: done", final=True)
+        return {"store": kind, "messages": len(mix), "domain_events_per_s": round(rate),
+                "put_ceiling_events_per_s": round(put), "save_ceiling_events_per_s": round(save),
+                "share_of_put": round(rate / put, 2), "share_of_save": round(rate / save, 2)}
+
+    results = per_store(stores, run)
+    print_table(results, [("store", "store"), ("messages", "messages"), ("domain ev/s", "domain_events_per_s"),
+                          ("put ceiling", "put_ceiling_events_per_s"), ("share", "share_of_put"),
+                          ("save ceiling", "save_ceiling_events_per_s"), ("share", "share_of_save")])
     return results
