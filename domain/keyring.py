@@ -33,7 +33,6 @@ class MemoryKeyring:
 
     def __init__(self) -> None:
         self.keys: dict[str, bytes] = {}
-        self.destroyed: set[str] = set()
 
     def prefetch(self, pseudonyms: Iterable[str]) -> None:
         pass
@@ -53,7 +52,6 @@ class MemoryKeyring:
         pass
 
     def destroy(self, pseudonym: str) -> bool:
-        self.destroyed.add(pseudonym)
         return self.keys.pop(pseudonym, None) is not None
 
 

@@ -22,6 +22,7 @@ from gridflow.pipeline import (
     progress,
     wait_until,
 )
+from projections.projector import all_notifications
 from streams.producer import publish
 from streams.simulator import Simulator
 
@@ -83,7 +84,7 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
 
 def ceilings(store: Any, kind: str, root: Path) -> tuple[float, float]:
     """(put ceiling, save ceiling) on the events and person keys in `store`."""
-    decoded = [store.mapper.to_domain_event(n) for n in _all_notifications(store.recorder)]
+    decoded = [store.mapper.to_domain_event(n) for n in all_notifications(store.recorder)]
     with store.recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT pseudonym, key FROM person_keys")
         keys = [(row["pseudonym"], bytes(row["key"])) for row in cursor.fetchall()]
@@ -159,13 +160,6 @@ def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any,
         elapsed = time.monotonic() - started
         target.close()
     return len(events) / elapsed
-
-
-def _all_notifications(recorder: Any) -> Iterator[Any]:
-    start = 1
-    while batch := recorder.select_notifications(start=start, limit=20_000):
-        yield from batch
-        start = batch[-1].id + 1
 
 
 def store_kinds(stores: str) -> list[str]:

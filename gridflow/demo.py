@@ -5,6 +5,7 @@ import json
 import shutil
 import sys
 import time
+from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ from gridflow import bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import local_stack, stream_through
 from projections import queries
-from projections.projector import table_counts
-from projections.rows import PROJECTED_TOPICS
+from projections.projector import all_notifications, table_counts
+from projections.rows import MOVEMENT_TOPICS
 from streams.dead_letter import make_cipher, open_original, read_dead_letters
 from streams.simulator import CST, Simulator
 
@@ -32,17 +33,6 @@ def fresh_embedded_state(config: Config) -> None:
     shutil.rmtree(config.data_dir / "clickhouse", ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{config.data_dir / 'events.sqlite'}{suffix}").unlink(missing_ok=True)
-
-
-def store_counts(recorder: Any) -> dict[str, int]:
-    """Count stored events by topic straight from the notification log (no decoding)."""
-    counts: dict[str, int] = {}
-    start = 1
-    while batch := recorder.select_notifications(start=start, limit=20_000):
-        for n in batch:
-            counts[n.topic] = counts.get(n.topic, 0) + 1
-        start = batch[-1].id + 1
-    return counts
 
 
 def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date, bad_share: float,
@@ -76,7 +66,7 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
 def summarise(config: Config, client: Any, reader: Any, published: Any, letters: list[dict[str, Any]],
               start: date, elapsed_s: float) -> dict[str, Any]:
     totals = queries.intake_totals(client)
-    stored = store_counts(reader.recorder)
+    stored = dict(Counter(n.topic for n in all_notifications(reader.recorder)))  # no decoding needed
     cipher = make_cipher(config.cipher_key)
     by_position = {(x["source"]["topic"], x["source"]["partition"], x["source"]["offset"]): x for x in letters}
     seeded_found = seeded_reason_ok = seeded_bytes_ok = 0
@@ -87,8 +77,7 @@ def summarise(config: Config, client: Any, reader: Any, published: Any, letters:
             seeded_reason_ok += letter["reason"] == reason
             seeded_bytes_ok += open_original(letter, cipher) == original
     season_start = datetime(start.year, start.month, start.day, tzinfo=CST).astimezone(timezone.utc)
-    projected_facts = sum(n for topic, n in stored.items() if topic in PROJECTED_TOPICS
-                          and not topic.endswith("IntakeCursor.Advanced"))
+    projected_facts = sum(n for topic, n in stored.items() if topic in MOVEMENT_TOPICS)
     return {
         "events_produced": published.count,
         "events_stored": totals["accepted"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,14 @@ ROW_TABLES = (*COLUMNS, "grid_population")
 MIGRATIONS = (
     "ALTER TABLE movements MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1",
 )
+
+
+def all_notifications(recorder: Any, page: int = 20_000) -> Iterator[Any]:
+    """The whole notification log, read a page at a time."""
+    start = 1
+    while batch := recorder.select_notifications(start=start, limit=page):
+        yield from batch
+        start = batch[-1].id + 1
 
 
 class ProjectionAheadOfStore(RuntimeError):

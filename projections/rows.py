@@ -24,6 +24,8 @@ PROJECTED_TOPICS = frozenset({
     "domain.model:PriorityPerson.ReturnedToAssignedArea", "domain.model:IntakeCursor.Advanced",
     "domain.model:Erasure.Forgotten",
 })
+# Of those, the topics that become `movements` rows (one event may give two rows, never zero).
+MOVEMENT_TOPICS = PROJECTED_TOPICS - {"domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten"}
 YANTAI = "3706"
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from gridflow.pipeline import local_stack, stream_through
 from projections import queries
-from projections.rows import PROJECTED_TOPICS
+from projections.projector import all_notifications
+from projections.rows import MOVEMENT_TOPICS
 from streams.dead_letter import make_cipher, open_original, read_dead_letters
 from streams.simulator import Simulator
 from tests.conftest import make_config
@@ -30,11 +31,7 @@ def season(geography, seed=11, bad_share=0.03):
 
 
 def stored_projectable_facts(reader) -> int:
-    count, start = 0, 1
-    while batch := reader.recorder.select_notifications(start=start, limit=20_000):
-        count += sum(1 for n in batch if n.topic in PROJECTED_TOPICS and "IntakeCursor" not in n.topic)
-        start = batch[-1].id + 1
-    return count
+    return sum(1 for n in all_notifications(reader.recorder) if n.topic in MOVEMENT_TOPICS)
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
