@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -234,7 +235,9 @@ class Population(Application):
     def _candidate_ids(self, cmd: c.Command) -> list[UUID]:
         if isinstance(cmd, (c.MoveIn, c.MoveOut)):
             return [Person.create_id(self._pseudonym(cmd.person)), Dwelling.create_id(cmd.dwelling_id)]
-        if isinstance(cmd, (c.StartLease, c.EndLease)):
+        if isinstance(cmd, c.StartLease):
+            return [Lease.create_id(cmd.lease_id), Dwelling.create_id(cmd.dwelling_id)]
+        if isinstance(cmd, c.EndLease):
             return [Lease.create_id(cmd.lease_id)]
         if isinstance(cmd, (c.CheckIn, c.CheckOut)):
             return [VisitorStay.create_id(cmd.stay_id)]
@@ -250,9 +253,16 @@ class Population(Application):
         return set() if stored is None else wanted - stored
 
     # -- reference checks -----------------------------------------------------------------------------------
-    def check_grid(self, grid_code: str) -> None:
-        if self.geography is not None and grid_code not in self.geography.grids:
+    def check_grid(self, grid_code: str, occurred_at: datetime) -> None:
+        """The grid exists and was drawn as such on that (business) day: history keeps retired grids."""
+        if self.geography is None:
+            return
+        grid = self.geography.grids.get(grid_code)
+        if grid is None:
             raise errors.UnknownGrid(grid_code)
+        if not grid.in_force(occurred_at.date()):
+            raise errors.GridNotInForce(f"{grid_code} is drawn {grid.valid_from or '…'} to {grid.valid_to or '…'}"
+                                        f" ({' '.join(grid.replaced_by) or 'new'})")
 
     def lodging_grid(self, lodging_code: str) -> str:
         assert self.geography is not None
@@ -289,6 +299,23 @@ class Population(Application):
         self.save(Erasure(pseudonym=pseudonym, subjects=subjects, reason=reason, requested_by=requested_by))
         return True
 
+    # -- the clock --------------------------------------------------------------------------------------------
+    def record_open_stays(self, stays: Sequence[UUID], as_of: datetime, attempts: int = 5) -> int:
+        """Stays past their declared nights with no check-out become open-stay facts (one transaction; a
+        conflicting concurrent writer makes it re-run). Candidates come from a read model; the stay decides."""
+        for attempt in range(attempts):
+            unit = UnitOfWork(self, set())
+            recorded = sum(stay.record_left_open(as_of) for stay_aggregate_id in stays
+                           if (stay := unit.get(VisitorStay, stay_aggregate_id)) is not None)
+            try:
+                self._save_batch(unit, [])
+                return recorded
+            except IntegrityError:
+                self._forget(unit)
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     # -- handlers: check references, then let the aggregates enforce their rules ------------------------------
     def _person(self, unit: UnitOfWork, person: c.PersonIdentity) -> Person:
         pseudonym = self._pseudonym(person)
@@ -300,7 +327,7 @@ class Population(Application):
         return found or unit.add(Dwelling(dwelling_id=dwelling_id, grid_code=grid_code))
 
     def _move_in(self, unit: UnitOfWork, cmd: c.MoveIn) -> None:
-        self.check_grid(cmd.grid_code)
+        self.check_grid(cmd.grid_code, cmd.occurred_at)
         person = self._person(unit, cmd.person)
         previous, previous_grid = person.dwelling_id, person.grid_code
         person.move_in(message_id=cmd.message_id, occurred_at=cmd.occurred_at, dwelling_id=cmd.dwelling_id,
@@ -309,11 +336,16 @@ class Population(Application):
         if previous is not None and previous != person.dwelling_id:
             self._dwelling(unit, previous, previous_grid).occupant_left(
                 person=person.pseudonym, occurred_at=cmd.occurred_at)
-        self._dwelling(unit, cmd.dwelling_id, cmd.grid_code).occupant_arrived(
-            person=person.pseudonym, occurred_at=cmd.occurred_at)
+        dwelling = self._dwelling(unit, cmd.dwelling_id, cmd.grid_code)
+        dwelling.declare(dwelling_type=cmd.dwelling_type or None, capacity=cmd.dwelling_capacity,
+                         occurred_at=cmd.occurred_at)
+        dwelling.occupant_arrived(person=person.pseudonym, occurred_at=cmd.occurred_at)
+        lease_id = dwelling.lease_of_tenant(person.pseudonym, cmd.occurred_at)
+        if lease_id is not None:
+            unit.get(Lease, Lease.create_id(lease_id)).link_tenant(person.pseudonym, cmd.occurred_at)
 
     def _move_out(self, unit: UnitOfWork, cmd: c.MoveOut) -> None:
-        self.check_grid(cmd.grid_code)
+        self.check_grid(cmd.grid_code, cmd.occurred_at)
         person = self._person(unit, cmd.person)
         only_confirms = person.confirms_implicit_move_out(cmd.dwelling_id, cmd.occurred_at)
         person.move_out(message_id=cmd.message_id, occurred_at=cmd.occurred_at, dwelling_id=cmd.dwelling_id,
@@ -323,24 +355,33 @@ class Population(Application):
                 person=person.pseudonym, occurred_at=cmd.occurred_at)
 
     def _start_lease(self, unit: UnitOfWork, cmd: c.StartLease) -> None:
-        self.check_grid(cmd.grid_code)
+        self.check_grid(cmd.grid_code, cmd.occurred_at)
         existing = unit.get(Lease, Lease.create_id(cmd.lease_id))
         if existing is not None:
             existing.check_not_applied(cmd.message_id)
             raise errors.LeaseExists(cmd.lease_id)
+        dwelling = self._dwelling(unit, cmd.dwelling_id, cmd.grid_code)
+        planned_end = datetime.combine(cmd.planned_end, cmd.occurred_at.timetz()) if cmd.planned_end else None
+        dwelling.check_no_overlapping_lease(cmd.lease_id, cmd.occurred_at, planned_end)
         people = (cmd.landlord, *cmd.tenants)
-        unit.add(Lease(
+        tenants = [self._pseudonym(t) for t in cmd.tenants]
+        lease = unit.add(Lease(
             lease_id=cmd.lease_id, message_id=cmd.message_id, occurred_at=cmd.occurred_at,
             dwelling_id=cmd.dwelling_id, grid_code=cmd.grid_code, landlord=self._pseudonym(cmd.landlord),
-            tenants=[self._pseudonym(t) for t in cmd.tenants],
-            identities={self._pseudonym(p): self._identity(p) for p in people},
+            tenants=tenants, identities={self._pseudonym(p): self._identity(p) for p in people},
             planned_end=cmd.planned_end.isoformat() if cmd.planned_end else None))
+        dwelling.lease_registered(lease_id=cmd.lease_id, start=cmd.occurred_at, tenants=tenants)
+        dwelling.declare(dwelling_type="rented", capacity=cmd.dwelling_capacity, occurred_at=cmd.occurred_at)
+        for tenant in sorted(dwelling.occupants & set(tenants)):  # moved in before the lease message came
+            lease.link_tenant(tenant, cmd.occurred_at)
 
     def _end_lease(self, unit: UnitOfWork, cmd: c.EndLease) -> None:
         lease = unit.get(Lease, Lease.create_id(cmd.lease_id))
         if lease is None:
             raise errors.UnknownLease(cmd.lease_id)
         lease.end(message_id=cmd.message_id, occurred_at=cmd.occurred_at)
+        self._dwelling(unit, lease.dwelling_id, lease.grid_code).lease_closed(
+            lease_id=cmd.lease_id, end=cmd.occurred_at)
 
     def _check_in(self, unit: UnitOfWork, cmd: c.CheckIn) -> None:
         grid_code = self.lodging_grid(cmd.lodging_code)
@@ -361,8 +402,9 @@ class Population(Application):
         stay.check_out(message_id=cmd.message_id, occurred_at=cmd.occurred_at)
 
     def _priority_movement(self, unit: UnitOfWork, cmd: c.PriorityMovement) -> None:
-        self.check_grid(cmd.grid_code)
-        self.check_grid(cmd.assigned_grid)
+        self.check_grid(cmd.assigned_grid, cmd.occurred_at)
+        if cmd.grid_code or self.in_district(cmd.region):
+            self.check_grid(cmd.grid_code, cmd.occurred_at)  # inside the district a place is named by its grid
         if cmd.category not in self.priority_categories:
             raise errors.UnknownCategory(cmd.category)
         pseudonym = self._pseudonym(cmd.person)
@@ -370,11 +412,17 @@ class Population(Application):
             pseudonym=pseudonym, identity=self._identity(cmd.person), category=cmd.category,
             assigned_grid=cmd.assigned_grid, responsible_worker=cmd.responsible_worker))
         person.record_movement(message_id=cmd.message_id, occurred_at=cmd.occurred_at, movement=cmd.movement,
-                               grid_code=cmd.grid_code, place=cmd.place,
+                               grid_code=cmd.grid_code, place=cmd.place or cmd.region,
                                outside=self.levels_outside(person.assigned_grid, cmd.grid_code))
 
+    def in_district(self, region: str) -> bool:
+        return self.geography is None or region.startswith(self.geography.district_code)
+
     def levels_outside(self, assigned_grid: str, grid_code: str) -> set[str]:
-        """Which levels of the assigned area ("grid", "town") a grid lies outside of."""
+        """Which levels of the assigned area ("grid", "town", "district") a place lies outside of; a place
+        without a grid is outside the district."""
+        if not grid_code:
+            return {"grid", "town", "district"}
         outside = set() if grid_code == assigned_grid else {"grid"}
         if self.geography is not None and \
                 self.geography.town_of_grid(grid_code) != self.geography.town_of_grid(assigned_grid):

@@ -29,6 +29,8 @@ class MoveIn(Command):
     household_id: str
     reason: str
     origin: str = ""
+    dwelling_type: str = ""  # owned | rented | collective | lodging, when the source states it
+    dwelling_capacity: int | None = None  # declared capacity (persons), when the source states it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +50,7 @@ class StartLease(Command):
     landlord: PersonIdentity
     tenants: tuple[PersonIdentity, ...]
     planned_end: date | None = None
+    dwelling_capacity: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,5 +80,6 @@ class PriorityMovement(Command):
     assigned_grid: str
     responsible_worker: str
     movement: str  # sighting | lodging_check_in | transport | visit
-    grid_code: str
+    grid_code: str = ""  # where, inside the district
+    region: str = ""  # GB/T 2260 region code, for a place outside the district (then no grid)
     place: str = ""

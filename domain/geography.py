@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 
 class InvalidGeography(ValueError):
@@ -33,12 +34,22 @@ class Village:
 
 @dataclass(frozen=True)
 class Grid:
+    """A grid as drawn between `valid_from` and `valid_to` (open ends: always). A split or merge retires the
+    grid (valid_to) and names its successors (`replaced_by`), which start that day; the old grid stays in the
+    reference so history keeps the code it was recorded under."""
+
     code: str
     village_code: str
     town_code: str
     resident_baseline: int
     dwellings: int
     synthetic: bool
+    valid_from: date | None = None
+    valid_to: date | None = None
+    replaced_by: tuple[str, ...] = ()
+
+    def in_force(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on < self.valid_to)
 
 
 @dataclass(frozen=True)
@@ -78,8 +89,23 @@ class Geography:
     def __post_init__(self) -> None:
         self.check_references()
         self.check_figures()
+        self.check_versions()
         for grid in self.grids.values():
-            self._grids_by_town.setdefault(grid.town_code, []).append(grid.code)
+            if grid.valid_to is None:
+                self._grids_by_town.setdefault(grid.town_code, []).append(grid.code)
+
+    def check_versions(self) -> None:
+        for g in self.grids.values():
+            if g.valid_from and g.valid_to and g.valid_from >= g.valid_to:
+                raise InvalidGeography(f"grid {g.code}: valid_from must be before valid_to")
+            if bool(g.replaced_by) != bool(g.valid_to):
+                raise InvalidGeography(f"grid {g.code}: a retired grid names its successors, and only it does")
+            for successor in g.replaced_by:
+                new = self.grids.get(successor)
+                if new is None:
+                    raise InvalidGeography(f"grid {g.code} is replaced by unknown grid {successor}")
+                if new.valid_from != g.valid_to:
+                    raise InvalidGeography(f"grid {successor} must start the day {g.code} ends ({g.valid_to})")
 
     def check_references(self) -> None:
         for v in self.villages.values():
@@ -113,16 +139,27 @@ class Geography:
         return self.grids[grid_code].town_code
 
     def grids_of_town(self, town_code: str) -> list[str]:
+        """The town's grids in force today."""
         return self._grids_by_town.get(town_code, [])
+
+    def current_grids(self) -> list[str]:
+        return [g.code for g in self.grids.values() if g.valid_to is None]
+
+    def successors(self, grid_code: str) -> list[str]:
+        """The grids in force today that cover a (possibly retired) grid's area; itself if never redrawn."""
+        grid = self.grids[grid_code]
+        if not grid.replaced_by:
+            return [grid_code]
+        return sorted({code for successor in grid.replaced_by for code in self.successors(successor)})
 
     def shape(self) -> dict[str, int]:
         return {
             "towns": len(self.towns),
             "villages": len(self.villages),
-            "grids": len(self.grids),
+            "grids": len(self.current_grids()),
             "lodgings": len(self.lodgings),
             "scenic_areas": len(self.scenic_areas),
-            "resident_baseline": sum(g.resident_baseline for g in self.grids.values()),
+            "resident_baseline": sum(g.resident_baseline for g in self.grids.values() if g.valid_to is None),
         }
 
     def towns_by_kind(self) -> Counter[str]:

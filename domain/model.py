@@ -13,11 +13,20 @@ Ordering rules (what may arrive late):
 - a move-out may arrive after a later move-in elsewhere already ended that registration implicitly; it is
   recorded as confirming that move-out (its date and reason), with no second change of registration;
 - any other residency message dated before the person's latest residency fact is refused as `out_of_order`;
-- lease end / stay check-out must be dated at or after their start (`end_before_start`).
+- lease end / stay check-out must be dated at or after their start (`end_before_start`);
+- leases of one dwelling may not overlap in business time (`lease_overlap`); one dwelling's lease messages share
+  a Kafka key, so they arrive in order; a late lease that fits wholly before the others (by its planned end) is
+  accepted; a tenant's move-in and the lease travel on different topics, so whichever comes second links them;
+- a late priority-person sighting is recorded where it happened, but only the newest one moves "last known
+  grid" or derives left/returned-to-area events (a late sighting tells where they were, not where they are);
+- a message naming a grid is judged by the grid drawn on its business date (`grid_not_in_force`), so history
+  keeps the old grid after a split or merge;
+- time passing is a fact source too: a stay with no check-out past its declared nights (+ grace) is recorded as
+  `LeftOpen` by the clock, and a check-out arriving after that is still accepted.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -26,6 +35,8 @@ from eventsourcing.domain import Aggregate, event
 from domain import errors
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gridflow.invalid/aggregates")
+STAY_GRACE = timedelta(hours=6)  # a stay counts as left open this long after its declared nights end
+AREA_LEVELS = ("grid", "town", "district")  # a priority person's assigned area, innermost first
 
 
 @lru_cache(maxsize=200_000)  # hot path: every message names its aggregates by natural key
@@ -180,8 +191,13 @@ class Person(IntakeAggregate):
 
 
 class Dwelling(IntakeAggregate):
-    """Actual housing (实有房屋): who is registered in it. Arrivals and departures are kept in business time,
-    so a departure that was received before the arrival it ends leaves the occupant out, as it should."""
+    """Actual housing (实有房屋): its declared type and capacity, who is registered in it, and its leases.
+
+    Arrivals and departures are kept in business time, so a departure received before the arrival it ends
+    leaves the occupant out, as it should. More occupants than the declared capacity is recorded as a fact
+    (`OverOccupied`), never refused: the registrations are true, the crowding is what a grid worker must see."""
+
+    TYPES = ("owned", "rented", "collective", "lodging")
 
     @staticmethod
     def create_id(dwelling_id: str) -> UUID:
@@ -193,10 +209,47 @@ class Dwelling(IntakeAggregate):
         self.dwelling_id = dwelling_id
         self.grid_code = grid_code
         self.latest: dict[str, list] = {}  # person → [when, present] of their newest fact (JSON-able for snapshots)
+        self.dwelling_type: str | None = None
+        self.capacity: int | None = None
+        self.over_occupied = False
+        self.leases: dict[str, dict] = {}  # lease id → {"start", "end", "tenants"} in business time
 
     @property
     def occupants(self) -> set[str]:
         return {person for person, (_, present) in self.latest.items() if present}
+
+    # -- declared facts -------------------------------------------------------------------------------------
+    def declare(self, *, dwelling_type: str | None, capacity: int | None, occurred_at: datetime) -> None:
+        """Type and capacity as the latest source states them; only a change is recorded."""
+        dwelling_type = dwelling_type or self.dwelling_type
+        capacity = capacity or self.capacity
+        if (dwelling_type, capacity) != (self.dwelling_type, self.capacity):
+            self._declared(dwelling_type=dwelling_type, capacity=capacity, occurred_at=occurred_at)
+            self.assess_occupancy(occurred_at)
+
+    @event("Declared")
+    def _declared(self, dwelling_type: str | None, capacity: int | None, occurred_at: datetime) -> None:
+        self.dwelling_type, self.capacity = dwelling_type, capacity
+
+    # -- occupancy ------------------------------------------------------------------------------------------
+    def occupant_arrived(self, person: str, occurred_at: datetime) -> None:
+        self._occupant_arrived(person=person, occurred_at=occurred_at)
+        self.assess_occupancy(occurred_at)
+
+    def occupant_left(self, person: str, occurred_at: datetime) -> None:
+        self._occupant_left(person=person, occurred_at=occurred_at)
+        self.assess_occupancy(occurred_at)
+
+    def assess_occupancy(self, occurred_at: datetime) -> None:
+        if self.capacity is None:
+            return
+        count = len(self.occupants)
+        if count > self.capacity and not self.over_occupied:
+            self._over_occupied(occupants=count, capacity=self.capacity, occurred_at=occurred_at,
+                                dwelling_id=self.dwelling_id, grid_code=self.grid_code)
+        elif count <= self.capacity and self.over_occupied:
+            self._within_capacity(occupants=count, capacity=self.capacity, occurred_at=occurred_at,
+                                  dwelling_id=self.dwelling_id, grid_code=self.grid_code)
 
     def _record(self, person: str, occurred_at: datetime, present: bool) -> None:
         known = self.latest.get(person)
@@ -204,12 +257,48 @@ class Dwelling(IntakeAggregate):
             self.latest[person] = [occurred_at, present]
 
     @event("OccupantArrived")
-    def occupant_arrived(self, person: str, occurred_at: datetime) -> None:
+    def _occupant_arrived(self, person: str, occurred_at: datetime) -> None:
         self._record(person, occurred_at, True)
 
     @event("OccupantLeft")
-    def occupant_left(self, person: str, occurred_at: datetime) -> None:
+    def _occupant_left(self, person: str, occurred_at: datetime) -> None:
         self._record(person, occurred_at, False)
+
+    @event("OverOccupied")  # carries dwelling and grid so projections need no lookup
+    def _over_occupied(self, occupants: int, capacity: int, occurred_at: datetime, dwelling_id: str,
+                       grid_code: str) -> None:
+        self.over_occupied = True
+
+    @event("WithinCapacity")
+    def _within_capacity(self, occupants: int, capacity: int, occurred_at: datetime, dwelling_id: str,
+                         grid_code: str) -> None:
+        self.over_occupied = False
+
+    # -- leases ---------------------------------------------------------------------------------------------
+    def check_no_overlapping_lease(self, lease_id: str, start: datetime, planned_end: datetime | None) -> None:
+        """Two leases of one dwelling may not overlap in business time. A lease not yet ended runs on; a new
+        lease is taken to run to its planned end (or on), so a late-registered earlier lease still fits."""
+        for other_id, other in self.leases.items():
+            other_runs_past_start = other["end"] is None or other["end"] > start
+            new_runs_past_other = planned_end is None or planned_end > other["start"]
+            if other_runs_past_start and new_runs_past_other:
+                raise errors.LeaseOverlap(f"{lease_id} overlaps {other_id} on {self.dwelling_id}")
+
+    @event("LeaseRegistered")
+    def lease_registered(self, lease_id: str, start: datetime, tenants: list[str]) -> None:
+        self.leases[lease_id] = {"start": start, "end": None, "tenants": tenants}
+
+    @event("LeaseClosed")
+    def lease_closed(self, lease_id: str, end: datetime) -> None:
+        self.leases[lease_id]["end"] = end
+
+    def lease_of_tenant(self, person: str, occurred_at: datetime) -> str | None:
+        """The lease naming this person as tenant that runs at that time, if any."""
+        for lease_id, lease in self.leases.items():
+            if person in lease["tenants"] and lease["start"] <= occurred_at and \
+                    (lease["end"] is None or occurred_at < lease["end"]):
+                return lease_id
+        return None
 
 
 class Lease(IntakeAggregate):
@@ -228,6 +317,17 @@ class Lease(IntakeAggregate):
         self.landlord, self.tenants, self.identities = landlord, tenants, identities
         self.started_at = occurred_at
         self.ended_at: datetime | None = None
+        self.resident_tenants: dict[str, datetime] = {}  # tenants who registered in the dwelling under it
+
+    def link_tenant(self, person: str, occurred_at: datetime) -> None:
+        """A tenant of this lease registered in its dwelling: the registration is linked to the lease."""
+        if person in self.tenants and person not in self.resident_tenants:
+            self._tenant_moved_in(person=person, occurred_at=occurred_at, dwelling_id=self.dwelling_id,
+                                  grid_code=self.grid_code)
+
+    @event("TenantMovedIn")
+    def _tenant_moved_in(self, person: str, occurred_at: datetime, dwelling_id: str, grid_code: str) -> None:
+        self.resident_tenants[person] = occurred_at
 
     def end(self, *, message_id: str, occurred_at: datetime) -> None:
         self.check_not_applied(message_id)
@@ -287,6 +387,12 @@ class VisitorStay(IntakeAggregate):
         self.party_size, self.nights, self.origin_region = party_size, nights, origin_region
         self.checked_in_at = occurred_at
         self.checked_out_at: datetime | None = None
+        self.left_open_at: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime:
+        """When the guest should have checked out: the declared nights, plus the grace a late departure gets."""
+        return self.checked_in_at + timedelta(days=self.nights) + STAY_GRACE
 
     def check_out(self, *, message_id: str, occurred_at: datetime) -> None:
         self.check_not_applied(message_id)
@@ -295,11 +401,26 @@ class VisitorStay(IntakeAggregate):
         if occurred_at < self.checked_in_at:
             raise errors.EndBeforeStart("check-out before check-in")
         self._checked_out(message_id=message_id, occurred_at=occurred_at, lodging_code=self.lodging_code,
-                          grid_code=self.grid_code, party_size=self.party_size)
+                          grid_code=self.grid_code, party_size=self.party_size,
+                          after_left_open=self.left_open_at is not None)
+
+    def record_left_open(self, as_of: datetime) -> bool:
+        """The clock passed the stay's due time with no check-out: record it as an open-stay fact (the party no
+        longer counts as present; a later check-out is still accepted). False when there is nothing to record."""
+        if self.checked_out_at is not None or self.left_open_at is not None or as_of < self.due_at:
+            return False
+        self._left_open(occurred_at=self.due_at, as_of=as_of, lodging_code=self.lodging_code,
+                        grid_code=self.grid_code, party_size=self.party_size)
+        return True
+
+    @event("LeftOpen")  # occurred_at: when the stay fell due; as_of: when the clock noticed
+    def _left_open(self, occurred_at: datetime, as_of: datetime, lodging_code: str, grid_code: str,
+                   party_size: int) -> None:
+        self.left_open_at = occurred_at
 
     @event("CheckedOut")  # carries lodging, grid and party size so projections need no lookup
     def _checked_out(self, message_id: str, occurred_at: datetime, lodging_code: str, grid_code: str,
-                     party_size: int) -> None:
+                     party_size: int, after_left_open: bool = False) -> None:
         self._applied(message_id)
         self.checked_out_at = occurred_at
 
@@ -319,7 +440,7 @@ class PriorityPerson(IntakeAggregate):
         self.assigned_grid, self.responsible_worker = assigned_grid, responsible_worker
         self.last_grid: str | None = None
         self.last_seen_at: datetime | None = None
-        self.away: set[str] = set()  # levels ("grid", "town") the person is currently outside of
+        self.away: set[str] = set()  # levels ("grid", "town", "district") the person is currently outside of
 
     def record_movement(self, *, message_id: str, occurred_at: datetime, movement: str, grid_code: str,
                         place: str, outside: set[str]) -> None:
@@ -330,7 +451,7 @@ class PriorityPerson(IntakeAggregate):
                     place=place, category=self.category, assigned_grid=self.assigned_grid)
         if not is_newest:  # a late sighting tells where they were, not where they are
             return
-        for level in ("grid", "town"):
+        for level in AREA_LEVELS:
             if level in outside and level not in self.away:
                 self._left_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at)
             elif level not in outside and level in self.away:

@@ -5,7 +5,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from gridflow.config import Config
@@ -106,6 +106,24 @@ def cmd_forget_person(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep_stays(args: argparse.Namespace) -> int:
+    """Record stays left open past their declared nights as of a business time (default: now)."""
+    from gridflow import bootstrap
+    from gridflow.clock import record_open_stays
+
+    config = Config.from_env()
+    client = bootstrap.clickhouse(config)
+    geo = bootstrap.geography(config)
+    app = bootstrap.population(config, geo)
+    projector = bootstrap.projector(config, client, app, geo)
+    projector.recover()
+    projector.catch_up()
+    as_of = args.as_of or datetime.now(timezone.utc)
+    candidates, recorded = record_open_stays(app, client, projector, as_of)
+    print(f"as of {as_of.isoformat()}: {candidates} stays past their nights, {recorded} recorded as left open")
+    return 0
+
+
 def cmd_topics(args: argparse.Namespace) -> int:
     from streams.topics import ALL, ensure_topics
 
@@ -134,6 +152,12 @@ def cmd_reference(args: argparse.Namespace) -> int:
     geo = load_geography(args.dir)
     print(geo.shape())
     return 0
+
+
+def aware_datetime(text: str) -> datetime:
+    """ISO 8601; without an offset it is read as the district's local time (UTC+8)."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=8)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     forget.add_argument("--reason", required=True, help="why (recorded in the tombstone)")
     forget.add_argument("--by", required=True, help="who asked / who acts (recorded in the tombstone)")
     forget.set_defaults(func=cmd_forget_person)
+    sweep = sub.add_parser("sweep-stays", help="record visitor stays left open past their declared nights")
+    sweep.add_argument("--as-of", type=aware_datetime, help="business time, ISO 8601 (default: now)")
+    sweep.set_defaults(func=cmd_sweep_stays)
     sub.add_parser("topics", help="create the intake topics (if a broker is configured) and list them").set_defaults(
         func=cmd_topics)
 

@@ -6,11 +6,12 @@ import shutil
 import sys
 import time
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from gridflow import bootstrap
+from gridflow.clock import record_open_stays
 from gridflow.config import Config
 from gridflow.pipeline import local_stack, stream_through
 from projections import queries
@@ -51,6 +52,9 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
             "intake → event store → ClickHouse")
         published = stream_through(stack, simulator.messages())
         letters = read_dead_letters(stack.servers, expected=queries.intake_totals(stack.client)["rejected"])
+        season_end = datetime(start.year, start.month, start.day, tzinfo=CST) + timedelta(days=days)
+        _, open_stays = record_open_stays(stack.reader, stack.client, stack.projector, season_end)
+        say(f"clock at {season_end.isoformat()}: {open_stays} visitor stays recorded as left open")
         client, reader = stack.client, stack.reader
     summary = summarise(config, client, reader, published, letters, start, time.monotonic() - t0)
     summary["scale"], summary["days"], summary["seed"] = scale, days, seed

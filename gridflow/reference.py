@@ -1,7 +1,12 @@
-"""Load and validate the reference geography: the shipped Penglai default or an operator's CSV directory."""
+"""Load and validate the reference geography: the shipped Penglai default or an operator's CSV directory.
+
+grids.csv may carry `valid_from`, `valid_to` (ISO dates) and `replaced_by` (space-separated codes): a split or
+merge is recorded by retiring the old grid and adding its successors, never by editing the old row away."""
 from __future__ import annotations
 
 import csv
+from dataclasses import MISSING
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in ("true", "1", "yes")
 
 
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value and value.strip() else None
+
+
 def load_geography(directory: Path | None = None) -> Geography:
     def read(filename: str) -> str:
         if directory is None:
@@ -38,7 +47,8 @@ def load_geography(directory: Path | None = None) -> Geography:
         return (directory / filename).read_text("utf-8")
 
     def rows(filename: str, cls: type) -> list[dict[str, Any]]:
-        return _rows(read(filename), filename, set(cls.__dataclass_fields__))
+        required = {name for name, f in cls.__dataclass_fields__.items() if f.default is MISSING}
+        return _rows(read(filename), filename, required)
 
     try:
         towns = {r["code"]: Town(r["code"], r["name"], r["name_en"], r["kind"], _bool(r["synthetic"]))
@@ -46,7 +56,9 @@ def load_geography(directory: Path | None = None) -> Geography:
         villages = {r["code"]: Village(r["code"], r["town_code"], r["name"], r["kind"], _bool(r["new_community"]),
                                        _bool(r["synthetic"])) for r in rows("villages.csv", Village)}
         grids = {r["code"]: Grid(r["code"], r["village_code"], r["town_code"], int(r["resident_baseline"]),
-                                 int(r["dwellings"]), _bool(r["synthetic"])) for r in rows("grids.csv", Grid)}
+                                 int(r["dwellings"]), _bool(r["synthetic"]), _date(r.get("valid_from")),
+                                 _date(r.get("valid_to")), tuple((r.get("replaced_by") or "").split()))
+                 for r in rows("grids.csv", Grid)}
         lodgings = {r["code"]: Lodging(r["code"], r["grid_code"], r["name"], r["kind"], int(r["beds"]),
                                        _bool(r["synthetic"])) for r in rows("lodgings.csv", Lodging)}
         scenic = {r["code"]: ScenicArea(r["code"], r["name"], r["name_en"], r["grid_code"],

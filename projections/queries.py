@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 
 def _rows(client: Any, sql: str, **params: Any) -> list[tuple]:
@@ -86,3 +87,19 @@ def plaintext_id_numbers(client: Any, limit: int = 20) -> list[tuple[str, str]]:
         if len(found) >= limit:
             break
     return found[:limit]
+
+
+def open_stays_due(client: Any, as_of: datetime) -> list[UUID]:
+    """Visitor stays checked in, neither checked out nor already recorded as left open, whose declared nights
+    (plus the domain's grace) ended before `as_of`: candidates for the open-stay fact; the stay decides."""
+    from domain.model import STAY_GRACE
+
+    return [UUID(subject) for (subject,) in _rows(client, """
+        SELECT subject FROM movements
+        WHERE kind IN ('visitor_check_in', 'visitor_check_out', 'visitor_left_open')
+        GROUP BY subject
+        HAVING countIf(kind != 'visitor_check_in') = 0
+           AND anyIf(occurred_at, kind = 'visitor_check_in')
+               + toIntervalDay(anyIf(nights, kind = 'visitor_check_in'))
+               + toIntervalSecond(%(grace)s) < %(as_of)s
+        ORDER BY subject""", grace=int(STAY_GRACE.total_seconds()), as_of=as_of)]

@@ -22,6 +22,8 @@ PROJECTED_TOPICS = frozenset({
     "domain.model:Lease.Ended", "domain.model:VisitorStay.CheckedIn", "domain.model:VisitorStay.CheckedOut",
     "domain.model:PriorityPerson.Moved", "domain.model:PriorityPerson.LeftAssignedArea",
     "domain.model:PriorityPerson.ReturnedToAssignedArea", "domain.model:IntakeCursor.Advanced",
+    "domain.model:Dwelling.OverOccupied", "domain.model:Dwelling.WithinCapacity", "domain.model:Lease.TenantMovedIn",
+    "domain.model:VisitorStay.LeftOpen",
     "domain.model:Erasure.Forgotten",
 })
 # Of those, the topics that become `movements` rows (one event may give two rows, never zero).
@@ -81,6 +83,13 @@ class RowMaker:
             elif name == "Ended":
                 yield "movements", self.movement(notification_id, event, "lease_end", subject, event.grid_code,
                                                  place=event.dwelling_id, lease_delta=-1)
+            elif name == "TenantMovedIn":  # the tenant's registration, linked to this lease
+                yield "movements", self.movement(notification_id, event, "lease_tenant_moved_in", subject,
+                                                 event.grid_code, place=event.dwelling_id, household=event.person)
+        elif aggregate == "Dwelling":  # over-occupancy begins or ends: "occupants/capacity" as the reason
+            kind = "dwelling_over_occupied" if name == "OverOccupied" else "dwelling_within_capacity"
+            yield "movements", self.movement(notification_id, event, kind, event.originator_id.hex, event.grid_code,
+                                             place=event.dwelling_id, reason=f"{event.occupants}/{event.capacity}")
         elif aggregate == "VisitorStay":
             subject = event.originator_id.hex
             if name == "CheckedIn":
@@ -88,8 +97,13 @@ class RowMaker:
                     notification_id, event, "visitor_check_in", subject, event.grid_code, place=event.lodging_code,
                     visitors_delta=event.party_size, nights=event.nights, origin=event.origin_region,
                     non_local=int(is_non_local(event.origin_region)))
-            elif name == "CheckedOut":
+            elif name == "CheckedOut":  # a party already counted gone by LeftOpen leaves nothing more
+                left_open = getattr(event, "after_left_open", False)
                 yield "movements", self.movement(notification_id, event, "visitor_check_out", subject,
+                                                 event.grid_code, place=event.lodging_code,
+                                                 visitors_delta=0 if left_open else -event.party_size)
+            elif name == "LeftOpen":
+                yield "movements", self.movement(notification_id, event, "visitor_left_open", subject,
                                                  event.grid_code, place=event.lodging_code,
                                                  visitors_delta=-event.party_size)
         elif aggregate == "PriorityPerson" and name == "Moved":

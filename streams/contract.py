@@ -91,7 +91,8 @@ def _person(data: dict[str, Any], where: str) -> c.PersonIdentity:
 
 def _move_in(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
     return c.MoveIn(person=_person(p["person"], "person"), dwelling_id=p["dwelling_id"], grid_code=p["grid_code"],
-                    household_id=p["household_id"], reason=p["reason"], origin=p.get("origin", ""), **common)
+                    household_id=p["household_id"], reason=p["reason"], origin=p.get("origin", ""),
+                    dwelling_type=p.get("dwelling_type", ""), dwelling_capacity=p.get("dwelling_capacity"), **common)
 
 
 def _move_out(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
@@ -106,7 +107,7 @@ def _rental(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
     return c.StartLease(lease_id=p["lease_id"], dwelling_id=p["dwelling_id"], grid_code=p["grid_code"],
                         landlord=_person(p["landlord"], "landlord"),
                         tenants=tuple(_person(t, f"tenants[{i}]") for i, t in enumerate(p["tenants"])),
-                        planned_end=planned_end, **common)
+                        planned_end=planned_end, dwelling_capacity=p.get("dwelling_capacity"), **common)
 
 
 def _visitor(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
@@ -119,7 +120,8 @@ def _visitor(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
 def _priority(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
     return c.PriorityMovement(person=_person(p["person"], "person"), category=p["category"],
                               assigned_grid=p["assigned_grid"], responsible_worker=p["responsible_worker"],
-                              movement=p["movement"], grid_code=p["grid_code"], place=p.get("place", ""), **common)
+                              movement=p["movement"], grid_code=p.get("grid_code", ""), region=p.get("region", ""),
+                              place=p.get("place", ""), **common)
 
 
 _BUILDERS = {"move_in": _move_in, "move_out": _move_out, "rental": _rental, "visitor_registration": _visitor,

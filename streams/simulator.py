@@ -36,7 +36,7 @@ LOCAL_REGIONS = ("370602", "370611", "370612", "370613", "370614")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅建国志海鹏飞宇浩然欣怡子涵"
 BAD_KINDS = ("malformed_json", "unknown_kind", "invalid_id_number", "stay_not_found", "end_before_start",
-             "not_resident")
+             "not_resident", "lease_overlap")
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Simulator:
         self.next_person = 0
         self.residents: list[dict[str, Any]] = []  # people currently registered (as the simulator knows)
         self.leases: list[dict[str, Any]] = []
-        grids = list(geography.grids.values())
+        grids = [g for g in geography.grids.values() if g.valid_to is None]  # grids drawn as of today
         self.grid_codes = [g.code for g in grids]
         new_villages = {v.code for v in geography.villages.values() if v.new_community}
         self.new_community_grids = [g.code for g in grids if g.village_code in new_villages] or self.grid_codes
@@ -101,12 +101,16 @@ class Simulator:
             seconds=self.rng.randrange(hour_lo * 3600, hour_hi * 3600))
 
     def _move_in(self, person: dict[str, Any], grid: str, dwelling: str, household: str, reason: str,
-                 at: datetime, origin: str = "") -> SimMessage:
+                 at: datetime, origin: str = "", dwelling_type: str = "", capacity: int | None = None) -> SimMessage:
         person.update(grid=grid, dwelling=dwelling, household=household)
         payload = {"person": person["identity"], "dwelling_id": dwelling, "grid_code": grid,
                    "household_id": household, "reason": reason}
         if origin:
             payload["origin"] = origin
+        if dwelling_type:
+            payload["dwelling_type"] = dwelling_type
+        if capacity:
+            payload["dwelling_capacity"] = capacity
         return self._message("move_in", person["ref"], at, payload)
 
     def _move_out(self, person: dict[str, Any], at: datetime, reason: str, destination: str = "") -> SimMessage:
@@ -138,6 +142,8 @@ class Simulator:
         """Residents already registered before the season (registration dates spread over earlier years)."""
         messages = []
         for grid in self.g.grids.values():
+            if grid.valid_to is not None:
+                continue
             people = max(1, round(grid.resident_baseline * self.scale))
             dwelling_no = 0
             while people > 0:
@@ -145,10 +151,11 @@ class Simulator:
                 dwelling, household = f"D{grid.code}-{dwelling_no:04d}", f"H{grid.code}-{dwelling_no:04d}"
                 dwelling_no += 1
                 at = datetime(2010, 1, 1, tzinfo=CST) + timedelta(seconds=self.rng.randrange(15 * 365 * 86400))
+                capacity = size + self.rng.choice((0, 1, 2, 3))
                 for _ in range(size):
                     person = self._person()
                     messages.append(self._move_in(person, grid.code, dwelling, household, "baseline_registration",
-                                                  at))
+                                                  at, dwelling_type="owned", capacity=capacity))
                     self.residents.append(person)
                 people -= size
         messages.sort(key=lambda m: m.occurred_at)
@@ -163,7 +170,8 @@ class Simulator:
             at = self._at(day)
             for _ in range(self.rng.choice((1, 2, 3, 3, 4))):
                 person = self._person(origin)
-                out.append(self._move_in(person, grid, f"D{grid}-N{no}", f"H{grid}-N{no}", "new_home", at, origin))
+                out.append(self._move_in(person, grid, f"D{grid}-N{no}", f"H{grid}-N{no}", "new_home", at, origin,
+                                         dwelling_type="owned", capacity=5))
                 self.residents.append(person)
         for _ in range(self._n(INTERNAL_MOVES_PER_DAY)):
             person = self.rng.choice(self.residents)
@@ -184,21 +192,25 @@ class Simulator:
             grid = self.rng.choice(self.grid_codes)
             lease_id, no = f"LS-{self._uuid().hex[:12]}", self._uuid().hex[:8]
             dwelling = f"D{grid}-R{no}"
-            tenants = [self._person(self.rng.choice(NON_LOCAL_REGIONS)) for _ in range(self.rng.choice((1, 1, 2, 3)))]
+            group_rental = self.rng.random() < 0.03  # a few flats let to many workers: over-occupancy facts
+            size = self.rng.randint(5, 9) if group_rental else self.rng.choice((1, 1, 2, 3))
+            tenants = [self._person(self.rng.choice(NON_LOCAL_REGIONS)) for _ in range(size)]
             at = self._at(day)
-            out.append(self._message("rental", lease_id, at, {
+            out.append(self._message("rental", dwelling, at, {
                 "action": "start", "lease_id": lease_id, "dwelling_id": dwelling, "grid_code": grid,
                 "landlord": self._person()["identity"], "tenants": [t["identity"] for t in tenants],
-                "planned_end": (day + timedelta(days=self.rng.choice((90, 180, 365)))).isoformat()}))
+                "planned_end": (day + timedelta(days=self.rng.choice((90, 180, 365)))).isoformat(),
+                "dwelling_capacity": self.rng.choice((2, 3, 4))}))
             for tenant in tenants:
                 out.append(self._move_in(tenant, grid, dwelling, f"H{grid}-R{no}", "rental",
                                          at + timedelta(hours=3), tenant["identity"]["id_number"][:6]))
                 self.residents.append(tenant)
-            self.leases.append({"lease_id": lease_id, "start": at})
+            self.leases.append({"lease_id": lease_id, "dwelling": dwelling, "grid": grid, "start": at})
         for _ in range(min(len(self.leases) // 4, self._n(LEASE_STARTS_PER_DAY * 0.6))):
             lease = self.leases.pop(self.rng.randrange(len(self.leases)))
             at = max(self._at(day), lease["start"] + timedelta(hours=1))
-            out.append(self._message("rental", lease["lease_id"], at, {"action": "end", "lease_id": lease["lease_id"]}))
+            out.append(self._message("rental", lease["dwelling"], at, {
+                "action": "end", "lease_id": lease["lease_id"], "dwelling_id": lease["dwelling"]}))
         return out
 
     def _visitor_day(self, day: date, open_stays: list[tuple[datetime, dict[str, Any]]]) -> list[SimMessage]:
@@ -244,10 +256,13 @@ class Simulator:
                 movements.append(self.rng.choice(("lodging_check_in", "transport")))
             for movement in movements:
                 away = movement != "visit" and self.rng.random() < 0.12
-                out.append(self._message("priority_movement", p["person"]["ref"], self._at(day), {
-                    "person": p["person"]["identity"], "category": p["category"], "assigned_grid": p["grid"],
-                    "responsible_worker": p["worker"], "movement": movement,
-                    "grid_code": self.rng.choice(self.grid_codes) if away else p["grid"]}))
+                payload = {"person": p["person"]["identity"], "category": p["category"], "assigned_grid": p["grid"],
+                           "responsible_worker": p["worker"], "movement": movement,
+                           "grid_code": self.rng.choice(self.grid_codes) if away else p["grid"]}
+                if movement == "transport" and self.rng.random() < 0.5:  # a ticket out of the district
+                    del payload["grid_code"]
+                    payload["region"] = self.rng.choice(NON_LOCAL_REGIONS)
+                out.append(self._message("priority_movement", p["person"]["ref"], self._at(day), payload))
         return out
 
     # -- bad input ------------------------------------------------------------------------------------------
@@ -277,9 +292,17 @@ class Simulator:
         started = [lease for lease in self.leases if lease["start"] < at]  # its start is already published
         if kind == "end_before_start" and started:
             lease = self.rng.choice(started)
-            message = self._message("rental", lease["lease_id"], lease["start"] - timedelta(days=3),
-                                    {"action": "end", "lease_id": lease["lease_id"]})
+            message = self._message("rental", lease["dwelling"], lease["start"] - timedelta(days=3),
+                                    {"action": "end", "lease_id": lease["lease_id"], "dwelling_id": lease["dwelling"]})
             message.expected_reject = "end_before_start"
+            return [message]
+        if kind == "lease_overlap" and started:  # a second lease on a flat whose lease still runs
+            lease = self.rng.choice(started)
+            message = self._message("rental", lease["dwelling"], at, {
+                "action": "start", "lease_id": f"LS-{self._uuid().hex[:12]}", "dwelling_id": lease["dwelling"],
+                "grid_code": lease["grid"], "landlord": self._person()["identity"],
+                "tenants": [self._person()["identity"]]})
+            message.expected_reject = "lease_overlap"
             return [message]
         # not_resident: a resident leaves, and the same departure is sent again with a later date
         # (same topic and key as the first, so it always arrives after it)

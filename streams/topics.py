@@ -25,7 +25,7 @@ class TopicSpec:
 INTAKE = (
     TopicSpec("gridflow.intake.move-in", "move_in", 4, "person reference in the source system (never the ID number)", 7),
     TopicSpec("gridflow.intake.move-out", "move_out", 4, "person reference in the source system (never the ID number)", 7),
-    TopicSpec("gridflow.intake.rental", "rental", 4, "lease_id", 7),
+    TopicSpec("gridflow.intake.rental", "rental", 4, "dwelling_id (one dwelling's leases stay in order)", 7),
     TopicSpec("gridflow.intake.visitor", "visitor_registration", 4, "stay_id", 7),
     TopicSpec("gridflow.intake.priority", "priority_movement", 2, "person reference in the source system", 7),
 )

@@ -39,9 +39,13 @@ def common(at: datetime) -> dict:
     return {"message_id": str(uuid.uuid4()), "occurred_at": at, "source": "test"}
 
 
-def move_in(who, dwelling, at, grid=GRID, household=None, reason="new_home"):
+def move_in(who, dwelling, at, grid=GRID, household=None, reason="new_home", **declared):
     return c.MoveIn(person=who, dwelling_id=dwelling, grid_code=grid, household_id=household or f"H-{dwelling}",
-                    reason=reason, **common(at))
+                    reason=reason, **declared, **common(at))
+
+
+def statuses(result):
+    return [(o.status, o.reason) for o in result.outcomes]
 
 
 def move_out(who, dwelling, at, grid=GRID, reason="left_district"):

@@ -15,7 +15,7 @@ from streams.topics import INTAKE, KIND_OF_TOPIC, TOPIC_OF_KIND
 
 @pytest.fixture(scope="module")
 def season(geography):
-    return list(Simulator(geography, start=date(2026, 8, 1), days=2, scale=0.005, seed=7, bad_share=0.05).messages())
+    return list(Simulator(geography, start=date(2026, 8, 1), days=3, scale=0.005, seed=7, bad_share=0.05).messages())
 
 
 def test_every_kind_has_a_topic_and_a_schema_file():

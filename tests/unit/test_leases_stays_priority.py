@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from domain import commands as c
-from domain.model import Lease, PriorityPerson, VisitorStay
+from domain.model import STAY_GRACE, Lease, PriorityPerson, VisitorStay
 from tests.conftest import T0
 from tests.unit.domain_helpers import (
     GRID,
@@ -98,7 +98,6 @@ def test_an_unconfigured_category_is_refused(population):
     assert outcome(population, movement(person(), GRID, T0, category="gossip")) == [("rejected", "unknown_category")]
 
 
-
 def test_leaving_and_returning_to_the_assigned_grid_and_town_are_recorded(population, geography):
     same_town = "37061400100102"
     other_town = next(code for code, grid in geography.grids.items() if grid.town_code != geography.grids[GRID].town_code)
@@ -111,3 +110,46 @@ def test_leaving_and_returning_to_the_assigned_grid_and_town_are_recorded(popula
     assert derived == [("LeftAssignedArea", "grid"), ("LeftAssignedArea", "town"),
                        ("ReturnedToAssignedArea", "grid"), ("ReturnedToAssignedArea", "town")]
     assert population.repository.get(pid).away == set()
+
+
+def test_a_stay_past_its_declared_nights_is_recorded_as_left_open_once(population):
+    outcome(population, check_in("S7"))  # two nights
+    stay_id = VisitorStay.create_id("S7")
+    assert population.record_open_stays([stay_id], T0 + timedelta(days=2)) == 0  # within the grace
+    assert population.record_open_stays([stay_id], T0 + timedelta(days=3)) == 1
+    assert population.record_open_stays([stay_id], T0 + timedelta(days=4)) == 0  # already a fact
+    stay = population.repository.get(stay_id)
+    assert stay.left_open_at == T0 + timedelta(days=2) + STAY_GRACE
+
+
+def test_a_late_check_out_after_the_open_stay_fact_is_accepted_and_marked(population):
+    feed = Feed()
+    population.process([feed.item(check_in("S8"))])
+    population.record_open_stays([VisitorStay.create_id("S8")], T0 + timedelta(days=5))
+    assert population.process([feed.item(check_out("S8", T0 + timedelta(days=4)))]).count("accepted") == 1
+    checked_out = population.events.get(VisitorStay.create_id("S8"), desc=True, limit=1)
+    assert next(iter(checked_out)).after_left_open is True
+
+
+def test_a_checked_out_stay_is_never_recorded_as_left_open(population):
+    outcome(population, check_in("S9"), check_out("S9", T0 + timedelta(days=2)))
+    assert population.record_open_stays([VisitorStay.create_id("S9")], T0 + timedelta(days=30)) == 0
+
+
+def test_a_ticket_out_of_the_district_is_leaving_the_assigned_district(population):
+    li = person()
+    away = c.PriorityMovement(person=li, category="community_correction", assigned_grid=GRID,
+                              responsible_worker="W1", movement="transport", region="110105",
+                              **common(T0 + timedelta(hours=1)))
+    assert outcome(population, movement(li, GRID, T0), away, movement(li, GRID, T0 + timedelta(days=1))) == \
+        [("accepted", "")] * 3
+    pid = PriorityPerson.create_id(population.pseudonymize(li.id_number))
+    derived = [(type(e).__name__, e.level) for e in population.events.get(pid) if hasattr(e, "level")]
+    assert derived == [("LeftAssignedArea", level) for level in ("grid", "town", "district")] + \
+        [("ReturnedToAssignedArea", level) for level in ("grid", "town", "district")]
+
+
+def test_a_place_inside_the_district_must_name_its_grid(population):
+    inside = c.PriorityMovement(person=person(), category="community_correction", assigned_grid=GRID,
+                                responsible_worker="W1", movement="sighting", region="370614", **common(T0))
+    assert outcome(population, inside) == [("rejected", "unknown_grid")]
