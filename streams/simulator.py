@@ -152,6 +152,8 @@ class Simulator:
                 dwelling_no += 1
                 at = datetime(2010, 1, 1, tzinfo=CST) + timedelta(seconds=self.rng.randrange(15 * 365 * 86400))
                 capacity = size + self.rng.choice((0, 1, 2, 3))
+                if size > 1 and self.rng.random() < 0.03:  # a few crowded households: over-occupancy facts
+                    capacity = size - 1
                 for _ in range(size):
                     person = self._person()
                     messages.append(self._move_in(person, grid.code, dwelling, household, "baseline_registration",
