@@ -25,6 +25,7 @@ from domain.model import (
     Lease,
     Person,
     PriorityPerson,
+    ScenicDay,
     VisitorStay,
 )
 from domain.recorders import (
@@ -138,7 +139,7 @@ class Population(Application):
         self._handlers: dict[type, Callable[[UnitOfWork, Any], None]] = {
             c.MoveIn: self._move_in, c.MoveOut: self._move_out, c.StartLease: self._start_lease,
             c.EndLease: self._end_lease, c.CheckIn: self._check_in, c.CheckOut: self._check_out,
-            c.PriorityMovement: self._priority_movement,
+            c.PriorityMovement: self._priority_movement, c.GateCount: self._gate_count,
         }
         self._cursors: dict[str, IntakeCursor] = {}
 
@@ -243,6 +244,8 @@ class Population(Application):
             return [VisitorStay.create_id(cmd.stay_id)]
         if isinstance(cmd, c.PriorityMovement):
             return [PriorityPerson.create_id(self._pseudonym(cmd.person))]
+        if isinstance(cmd, c.GateCount):
+            return [ScenicDay.create_id(cmd.scenic_area, cmd.occurred_at.date().isoformat())]
         return []
 
     def _absent_ids(self, batch: Sequence[IntakeItem]) -> set[UUID]:
@@ -414,6 +417,16 @@ class Population(Application):
         person.record_movement(message_id=cmd.message_id, occurred_at=cmd.occurred_at, movement=cmd.movement,
                                grid_code=cmd.grid_code, place=cmd.place or cmd.region,
                                outside=self.levels_outside(person.assigned_grid, cmd.grid_code))
+
+    def _gate_count(self, unit: UnitOfWork, cmd: c.GateCount) -> None:
+        area = self.geography.scenic_areas.get(cmd.scenic_area) if self.geography is not None else None
+        if area is None:
+            raise errors.UnknownScenicArea(cmd.scenic_area)
+        day_id = ScenicDay.create_id(cmd.scenic_area, cmd.occurred_at.date().isoformat())
+        day = unit.get(ScenicDay, day_id) or unit.add(ScenicDay(
+            area_code=cmd.scenic_area, day=cmd.occurred_at.date().isoformat(), grid_code=area.grid_code))
+        day.count(message_id=cmd.message_id, occurred_at=cmd.occurred_at, interval_minutes=cmd.interval_minutes,
+                  entries=cmd.entries, exits=cmd.exits)
 
     def in_district(self, region: str) -> bool:
         return self.geography is None or region.startswith(self.geography.district_code)

@@ -83,3 +83,13 @@ class PriorityMovement(Command):
     grid_code: str = ""  # where, inside the district
     region: str = ""  # GB/T 2260 region code, for a place outside the district (then no grid)
     place: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateCount(Command):
+    """Entries and exits through a scenic area's gates in one interval starting at `occurred_at`."""
+
+    scenic_area: str
+    interval_minutes: int
+    entries: int
+    exits: int

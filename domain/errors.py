@@ -38,6 +38,8 @@ LeaseAlreadyEnded = _reason("lease_already_ended", "End of a lease that has alre
 EndBeforeStart = _reason("end_before_start", "A lease end or stay check-out dated before its start.")
 AlreadyCheckedIn = _reason("already_checked_in", "Check-in of a stay id that is already checked in.")
 StayNotFound = _reason("stay_not_found", "Check-out of a stay that never checked in.")
+UnknownScenicArea = _reason("unknown_scenic_area", "The scenic area is not in the reference geography.")
+IntervalAlreadyCounted = _reason("interval_already_counted", "A gate count for an interval of a scenic area already counted.")
 AlreadyCheckedOut = _reason("already_checked_out", "Check-out of a stay that has already checked out.")
 
 REASONS: dict[str, str] = {cls.reason: cls.__doc__ or "" for cls in Rejected.__subclasses__()}

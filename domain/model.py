@@ -473,6 +473,35 @@ class PriorityPerson(IntakeAggregate):
             self.last_grid, self.last_seen_at = grid_code, occurred_at
 
 
+class ScenicDay(IntakeAggregate):
+    """Gate counts of one scenic area on one day (ticket-gate counters: numbers only, no persons). One
+    aggregate per area-day keeps the message ids it remembers bounded."""
+
+    @staticmethod
+    def create_id(area_code: str, day: str) -> UUID:
+        return aggregate_id("scenic-day", f"{area_code}:{day}")
+
+    @event("Opened")
+    def __init__(self, area_code: str, day: str, grid_code: str) -> None:  # day: ISO date
+        super().__init__()
+        self.area_code, self.day, self.grid_code = area_code, day, grid_code
+        self.intervals: dict[str, list[int]] = {}  # interval start (ISO) → [entries, exits]
+
+    def count(self, *, message_id: str, occurred_at: datetime, interval_minutes: int, entries: int,
+              exits: int) -> None:
+        self.check_not_applied(message_id)
+        if occurred_at.isoformat() in self.intervals:
+            raise errors.IntervalAlreadyCounted(f"{self.area_code} at {occurred_at.isoformat()}")
+        self._counted(message_id=message_id, occurred_at=occurred_at, interval_minutes=interval_minutes,
+                      entries=entries, exits=exits, area_code=self.area_code, grid_code=self.grid_code)
+
+    @event("Counted")  # occurred_at: the start of the counting interval
+    def _counted(self, message_id: str, occurred_at: datetime, interval_minutes: int, entries: int, exits: int,
+                 area_code: str, grid_code: str) -> None:
+        self._applied(message_id)
+        self.intervals[occurred_at.isoformat()] = [entries, exits]
+
+
 class Erasure(Aggregate):
     """Tombstone of a person forgotten on request (PIPL): their key is destroyed; projections drop what links
     rows to them (`subjects`), counts stay."""

@@ -18,21 +18,28 @@ from domain.geography import Geography
 from projections.rows import (
     ERASURE_COLUMNS,
     FORGOTTEN_SUBJECT,
+    GATE_COLUMNS,
+    HOURLY_COLUMNS,
     LEDGER_COLUMNS,
     MOVEMENT_COLUMNS,
     PROJECTED_TOPICS,
     REJECT_COLUMNS,
     RowMaker,
+    grid_state_deltas,
+    hourly_rollup,
 )
 
 log = logging.getLogger("gridflow.projector")
 COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS,
-           "erasures": ERASURE_COLUMNS}
+           "erasures": ERASURE_COLUMNS, "scenic_gate_counts": GATE_COLUMNS, "grid_hourly": HOURLY_COLUMNS}
+GRID_STATE = ("residents", "visitors_present", "active_leases", "over_occupied_dwellings")
 ROW_TABLES = (*COLUMNS, "grid_population")
 
 
 MIGRATIONS = (
     "ALTER TABLE movements MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1",
+    "ALTER TABLE grid_population ADD COLUMN IF NOT EXISTS visitors_present Int64, "
+    "ADD COLUMN IF NOT EXISTS active_leases Int64, ADD COLUMN IF NOT EXISTS over_occupied_dwellings Int64",
 )
 
 
@@ -75,7 +82,7 @@ class Projector:
         self.geography = geography
         self.name, self.batch_size = name, batch_size
         self.position = 0
-        self.residents: dict[str, int] = {}
+        self.grid_state: dict[str, list[int]] = {}  # grid → the GRID_STATE counters
         self.handled = 0  # intake messages finished with (accepted + duplicates + rejected), as projected
         self.forgotten: set[str] = set()  # subjects of erased people: never written again
 
@@ -95,13 +102,15 @@ class Projector:
             self.client.command(f"DELETE FROM {table} WHERE notification_id > {self.position}")
         # Current state is rebuilt from the facts (background merges may already have folded away older
         # versions, so deleting newer versions alone would not restore it).
-        self.residents = {g: int(n) for g, n in self.client.query(
-            "SELECT grid_code, sum(population_delta) FROM movements GROUP BY grid_code").result_rows}
+        self.grid_state = {g: [int(v) for v in values] for g, *values in self.client.query("""
+            SELECT grid_code, sum(population_delta), sum(visitors_delta), sum(lease_delta),
+                   countIf(kind = 'dwelling_over_occupied') - countIf(kind = 'dwelling_within_capacity')
+            FROM movements GROUP BY grid_code""").result_rows}
         self.client.command("TRUNCATE TABLE grid_population")
         self.forgotten = {s for (s,) in self.client.query("SELECT subject FROM erasures").result_rows}
         totals = self.client.query("SELECT sum(accepted + duplicates + rejected) FROM intake_ledger").result_rows
         self.handled = int(totals[0][0] or 0)
-        self._write_grids(set(self.residents), self.position)
+        self._write_grids(set(self.grid_state), self.position)
         return self.position
 
     # -- one batch ------------------------------------------------------------------------------------------
@@ -124,6 +133,8 @@ class Projector:
         for row in tables.get("movements", []):
             if row["subject"] in self.forgotten:
                 row["subject"] = FORGOTTEN_SUBJECT
+        if tables.get("movements"):
+            tables["grid_hourly"] = hourly_rollup(tables["movements"], last)
         for table, rows in tables.items():
             columns = COLUMNS[table]
             # Baseline registrations reach back years: one batch may span many monthly partitions.
@@ -133,7 +144,7 @@ class Projector:
             # a lightweight UPDATE is immediate; a classic mutation waits for every monthly part to be rewritten
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
                                 parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(erased)})
-        self._write_population(tables.get("movements", []), last)
+        self._write_grid_state(tables.get("movements", []), last)
         handled = sum(r["accepted"] + r["duplicates"] + r["rejected"] for r in tables.get("intake_ledger", []))
         self.client.insert("projection_position", [[self.name, last, datetime.now(timezone.utc)]],
                            column_names=["projector", "position", "updated_at"])
@@ -141,11 +152,14 @@ class Projector:
         self.handled += handled
         return len(notifications)
 
-    def _write_population(self, movements: list[dict[str, Any]], version: int) -> None:
+    def _write_grid_state(self, movements: list[dict[str, Any]], version: int) -> None:
         changed = set()
         for row in movements:
-            if row["population_delta"]:
-                self.residents[row["grid_code"]] = self.residents.get(row["grid_code"], 0) + row["population_delta"]
+            deltas = grid_state_deltas(row)
+            if any(deltas):
+                state = self.grid_state.setdefault(row["grid_code"], [0] * len(GRID_STATE))
+                for i, delta in enumerate(deltas):
+                    state[i] += delta
                 changed.add(row["grid_code"])
         self._write_grids(changed, version)
 
@@ -154,9 +168,9 @@ class Projector:
             return
         grids = self.geography.grids
         rows = [[g, grids[g].village_code if g in grids else "", grids[g].town_code if g in grids else "",
-                 self.residents[g], version] for g in sorted(changed)]
+                 version, *self.grid_state[g]] for g in sorted(changed)]
         self.client.insert("grid_population", rows,
-                           column_names=["grid_code", "village_code", "town_code", "residents", "version"])
+                           column_names=["grid_code", "village_code", "town_code", "version", *GRID_STATE])
 
     # -- loops ----------------------------------------------------------------------------------------------
     def catch_up(self) -> int:

@@ -15,6 +15,8 @@ LEDGER_COLUMNS = ("notification_id", "recorded_at", "source", "first_position", 
                   "duplicates", "rejected")
 REJECT_COLUMNS = ("notification_id", "seq", "recorded_at", "source", "position", "message_id", "reason")
 ERASURE_COLUMNS = ("notification_id", "recorded_at", "subject")
+GATE_COLUMNS = ("notification_id", "occurred_at", "interval_minutes", "area_code", "grid_code", "town_code",
+                "entries", "exits")
 FORGOTTEN_SUBJECT = "forgotten"
 # Stored-event topics the projector decodes; others (registrations, dwellings) carry nothing it shows.
 PROJECTED_TOPICS = frozenset({
@@ -23,11 +25,11 @@ PROJECTED_TOPICS = frozenset({
     "domain.model:PriorityPerson.Moved", "domain.model:PriorityPerson.LeftAssignedArea",
     "domain.model:PriorityPerson.ReturnedToAssignedArea", "domain.model:IntakeCursor.Advanced",
     "domain.model:Dwelling.OverOccupied", "domain.model:Dwelling.WithinCapacity", "domain.model:Lease.TenantMovedIn",
-    "domain.model:VisitorStay.LeftOpen",
-    "domain.model:Erasure.Forgotten",
+    "domain.model:VisitorStay.LeftOpen", "domain.model:ScenicDay.Counted", "domain.model:Erasure.Forgotten",
 })
 # Of those, the topics that become `movements` rows (one event may give two rows, never zero).
-MOVEMENT_TOPICS = PROJECTED_TOPICS - {"domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten"}
+MOVEMENT_TOPICS = PROJECTED_TOPICS - {"domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten",
+                                      "domain.model:ScenicDay.Counted"}
 YANTAI = "3706"
 
 
@@ -86,7 +88,7 @@ class RowMaker:
             elif name == "TenantMovedIn":  # the tenant's registration, linked to this lease
                 yield "movements", self.movement(notification_id, event, "lease_tenant_moved_in", subject,
                                                  event.grid_code, place=event.dwelling_id, household=event.person)
-        elif aggregate == "Dwelling":  # over-occupancy begins or ends: "occupants/capacity" as the reason
+        elif aggregate == "Dwelling" and name in ("OverOccupied", "WithinCapacity"):  # reason: "occupants/capacity"
             kind = "dwelling_over_occupied" if name == "OverOccupied" else "dwelling_within_capacity"
             yield "movements", self.movement(notification_id, event, kind, event.originator_id.hex, event.grid_code,
                                              place=event.dwelling_id, reason=f"{event.occupants}/{event.capacity}")
@@ -114,6 +116,12 @@ class RowMaker:
             verb = "left" if name == "LeftAssignedArea" else "returned_to"
             yield "movements", self.movement(notification_id, event, f"priority_{verb}_assigned_{event.level}",
                                              event.originator_id.hex, event.grid_code)
+        elif aggregate == "ScenicDay" and name == "Counted":
+            yield "scenic_gate_counts", {
+                "notification_id": notification_id, "occurred_at": event.occurred_at,
+                "interval_minutes": event.interval_minutes, "area_code": event.area_code,
+                "grid_code": event.grid_code, "town_code": self._where(event.grid_code)["town_code"],
+                "entries": event.entries, "exits": event.exits}
         elif aggregate == "Erasure":
             for subject in event.subjects:
                 yield "erasures", {"notification_id": notification_id, "recorded_at": event.timestamp,
@@ -128,3 +136,41 @@ class RowMaker:
                     "notification_id": notification_id, "seq": seq, "recorded_at": event.timestamp,
                     "source": event.source, "position": reject["position"],
                     "message_id": reject["message_id"] or "", "reason": reject["reason"]}
+
+
+HOURLY_COLUMNS = ("notification_id", "hour", "town_code", "village_code", "grid_code", "move_ins", "move_outs",
+                  "residents_delta", "lease_starts", "lease_ends", "check_ins", "check_outs", "visitor_arrivals",
+                  "visitor_departures")
+# What each movement kind adds to the hourly rollup's counters.
+_HOURLY_COUNTER = {"move_in": "move_ins", "move_out": "move_outs", "lease_start": "lease_starts",
+                   "lease_end": "lease_ends", "visitor_check_in": "check_ins", "visitor_check_out": "check_outs"}
+
+
+def hourly_rollup(movements: list[dict[str, Any]], notification_id: int) -> list[dict[str, Any]]:
+    """One batch's movement rows summed per grid and hour (business time)."""
+    cells: dict[tuple, dict[str, Any]] = {}
+    for row in movements:
+        at = row["occurred_at"]
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        key = (row["grid_code"], hour)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = {c: 0 for c in HOURLY_COLUMNS}
+            cell.update(notification_id=notification_id, hour=hour, town_code=row["town_code"],
+                        village_code=row["village_code"], grid_code=row["grid_code"])
+        counter = _HOURLY_COUNTER.get(row["kind"])
+        if counter:
+            cell[counter] += 1
+        cell["residents_delta"] += row["population_delta"]
+        delta = row["visitors_delta"]
+        if delta > 0:
+            cell["visitor_arrivals"] += delta
+        else:
+            cell["visitor_departures"] -= delta
+    return list(cells.values())
+
+
+def grid_state_deltas(row: dict[str, Any]) -> tuple[int, int, int, int]:
+    """(residents, visitors present, active leases, over-occupied dwellings) change made by one movement row."""
+    crowding = {"dwelling_over_occupied": 1, "dwelling_within_capacity": -1}.get(row["kind"], 0)
+    return row["population_delta"], row["visitors_delta"], row["lease_delta"], crowding

@@ -30,15 +30,77 @@ ORDER BY (town_code, grid_code, occurred_at, notification_id, seq)
 -- lightweight UPDATE (for erasures) needs the block number/offset columns
 SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1;
 
--- Current registered residents per grid (current state: the newest version per grid wins).
+-- Current state per grid: registered residents, lodged visitors present, active leases, over-occupied dwellings
+-- (the newest version per grid wins; version = the notification id it was computed at).
 CREATE TABLE IF NOT EXISTS grid_population (
-    grid_code    String,
-    village_code LowCardinality(String),
-    town_code    LowCardinality(String),
-    residents    Int64,
-    version      UInt64
+    grid_code               String,
+    village_code            LowCardinality(String),
+    town_code               LowCardinality(String),
+    residents               Int64,
+    version                 UInt64,
+    visitors_present        Int64,
+    active_leases           Int64,
+    over_occupied_dwellings Int64
 ) ENGINE = ReplacingMergeTree(version)
 ORDER BY grid_code;
+
+-- Rollup per grid and hour, pre-aggregated by the projector per batch (notification_id = the batch's last), so a
+-- crash-restart deletes a batch's rows like any other; read with sum() … GROUP BY.
+CREATE TABLE IF NOT EXISTS grid_hourly (
+    notification_id      UInt64,
+    hour                 DateTime('UTC'),
+    town_code            LowCardinality(String),
+    village_code         LowCardinality(String),
+    grid_code            LowCardinality(String),
+    move_ins             UInt32,
+    move_outs            UInt32,
+    residents_delta      Int32,
+    lease_starts         UInt32,
+    lease_ends           UInt32,
+    check_ins            UInt32,
+    check_outs           UInt32,
+    visitor_arrivals     UInt32,
+    visitor_departures   UInt32
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(hour)
+ORDER BY (town_code, grid_code, hour, notification_id);
+
+-- Scenic-area gate counts (numbers only), one row per counting interval.
+CREATE TABLE IF NOT EXISTS scenic_gate_counts (
+    notification_id  UInt64,
+    occurred_at      DateTime64(3, 'UTC'),
+    interval_minutes UInt16,
+    area_code        LowCardinality(String),
+    grid_code        LowCardinality(String),
+    town_code        LowCardinality(String),
+    entries          UInt32,
+    exits            UInt32
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (area_code, occurred_at, notification_id);
+
+-- Residents per dwelling now (from the residency facts).
+CREATE VIEW IF NOT EXISTS dwelling_residents AS
+SELECT place AS dwelling_id, grid_code, any(town_code) AS town_code, toInt64(sum(population_delta)) AS residents
+FROM movements WHERE kind IN ('move_in', 'move_out', 'move_out_settled')
+GROUP BY place, grid_code HAVING residents != 0;
+
+-- Where each priority person was last seen (by business time); an empty grid is outside the district.
+CREATE VIEW IF NOT EXISTS priority_last_known AS
+SELECT subject, any(category) AS category, argMax(grid_code, occurred_at) AS grid_code,
+       argMax(town_code, occurred_at) AS town_code, argMax(place, occurred_at) AS place,
+       max(occurred_at) AS seen_at
+FROM movements
+WHERE kind IN ('priority_sighting', 'priority_lodging_check_in', 'priority_transport', 'priority_visit')
+GROUP BY subject;
+
+-- Visitors present now per scenic area: today's entries minus exits (areas close at night).
+CREATE VIEW IF NOT EXISTS scenic_present_today AS
+SELECT area_code, any(grid_code) AS grid_code, any(town_code) AS town_code,
+       toInt64(sum(entries) - sum(exits)) AS present, toInt64(sum(entries)) AS entries_today
+FROM scenic_gate_counts
+WHERE toDate(occurred_at, 'Asia/Shanghai') = (SELECT toDate(max(occurred_at), 'Asia/Shanghai') FROM scenic_gate_counts)
+GROUP BY area_code;
 
 -- Visitors present per grid per hour, from the check-in/check-out facts (hours with a change; present carries forward).
 CREATE VIEW IF NOT EXISTS visitor_occupancy_hourly AS

@@ -17,7 +17,7 @@ from domain import errors
 from domain.application import IntakeItem
 from domain.identity import InvalidIdNumber, validate_id_number
 
-KINDS = ("move_in", "move_out", "rental", "visitor_registration", "priority_movement")
+KINDS = ("move_in", "move_out", "rental", "visitor_registration", "priority_movement", "scenic_gate")
 SCHEMA_VERSION = 1
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 
@@ -124,5 +124,10 @@ def _priority(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
                               place=p.get("place", ""), **common)
 
 
+def _gate(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
+    return c.GateCount(scenic_area=p["scenic_area"], interval_minutes=p["interval_minutes"], entries=p["entries"],
+                       exits=p["exits"], **common)
+
+
 _BUILDERS = {"move_in": _move_in, "move_out": _move_out, "rental": _rental, "visitor_registration": _visitor,
-             "priority_movement": _priority}
+             "priority_movement": _priority, "scenic_gate": _gate}

@@ -29,6 +29,9 @@ DEPARTURES_PER_DAY = 25
 LEASE_STARTS_PER_DAY = 30
 STAYS_PER_YEAR = 12_000_000 * 0.45 / 2.6
 PRIORITY_PERSONS = 600
+DAY_VISITS = 12_000_000 / 365  # scenic-area visits per day on average
+MEAN_SEASON_FACTOR = 0.67  # the mean of season_factor over a year
+SCENIC_SHARE = {"S01": 0.30, "S02": 0.18, "S03": 0.12, "S04": 0.10, "S05": 0.18, "S06": 0.12}
 HOLIDAYS = {(5, d): 2.0 for d in range(1, 6)} | {(10, d): 2.4 for d in range(1, 8)} | {(4, 5): 1.5, (6, 19): 1.5}
 NON_LOCAL_REGIONS = ("110105", "120101", "130102", "210202", "220102", "230102", "310115", "320106", "330106",
                      "370102", "370202", "410105", "420106", "510104", "610113", "140105")
@@ -69,6 +72,7 @@ class Simulator:
         new_villages = {v.code for v in geography.villages.values() if v.new_community}
         self.new_community_grids = [g.code for g in grids if g.village_code in new_villages] or self.grid_codes
         self.lodgings = list(geography.lodgings.values())
+        self.scenic_areas = list(geography.scenic_areas.values())
         self.lodging_weights = [lodging.beds for lodging in self.lodgings]
         self.counts: dict[str, int] = {}
 
@@ -132,6 +136,7 @@ class Simulator:
             todays += self._rental_day(day)
             todays += self._visitor_day(day, open_stays)
             todays += self._priority_day(day)
+            todays += self._scenic_day(day)
             todays.sort(key=lambda m: m.occurred_at)
             for message in todays:
                 yield message
@@ -238,6 +243,27 @@ class Simulator:
             open_stays.remove((leave, stay))
             out.append(self._message("visitor_registration", stay["stay_id"], leave,
                                      {"action": "check_out", "stay_id": stay["stay_id"]}))
+        return out
+
+    def _scenic_day(self, day: date) -> list[SimMessage]:
+        """Gate counts every 30 min, 07:00–18:30: arrivals peak late morning, visitors stay about two hours,
+        everyone is out at closing. Day trippers and lodged tourists alike (12 M visits a year)."""
+        out = []
+        total = DAY_VISITS * season_factor(day) / MEAN_SEASON_FACTOR * self.scale
+        slots = [7 + k / 2 for k in range(24)]
+        weights = [math.exp(-(((h - 11) / 2.0) ** 2) / 2) for h in slots]
+        for area in self.scenic_areas:
+            daily = total * SCENIC_SHARE.get(area.code, 0.1) * self.rng.uniform(0.9, 1.1)
+            entries = [round(daily * w / sum(weights)) for w in weights]
+            exits = [0] * len(slots)
+            for k, n in enumerate(entries):
+                stay = min(len(slots) - 1, k + self.rng.choice((3, 4, 4, 5)))  # 1.5–2.5 h later
+                exits[stay] += n
+            exits[-1] += sum(entries) - sum(exits)
+            for k, hour in enumerate(slots):
+                at = datetime(day.year, day.month, day.day, int(hour), int(hour % 1 * 60), tzinfo=CST)
+                out.append(self._message("scenic_gate", area.code, at, {
+                    "scenic_area": area.code, "interval_minutes": 30, "entries": entries[k], "exits": exits[k]}))
         return out
 
     def _enrol_priority(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ INTAKE = (
     TopicSpec("gridflow.intake.rental", "rental", 4, "dwelling_id (one dwelling's leases stay in order)", 7),
     TopicSpec("gridflow.intake.visitor", "visitor_registration", 4, "stay_id", 7),
     TopicSpec("gridflow.intake.priority", "priority_movement", 2, "person reference in the source system", 7),
+    TopicSpec("gridflow.intake.scenic-gate", "scenic_gate", 1, "scenic area code", 7),
 )
 DEAD_LETTER = TopicSpec("gridflow.dead-letter", None, 1, "original key", 30)
 ALL = (*INTAKE, DEAD_LETTER)

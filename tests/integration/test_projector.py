@@ -39,7 +39,12 @@ def test_projected_rows_match_the_store(config, geography, stored):
     assert by_kind.get("move_out", 0) == counts.get("Person.MovedOut", 0)
     assert by_kind["visitor_check_in"] == counts["VisitorStay.CheckedIn"]
     assert table_counts(client)["intake_ledger"] == counts["IntakeCursor.Advanced"]
+    assert table_counts(client)["scenic_gate_counts"] == counts["ScenicDay.Counted"] > 0
     assert queries.rejects_by_reason(client) == {"malformed_json": 1}
+    # the hourly rollup adds up to the facts it summarises
+    assert rows(client, "SELECT sum(move_ins), sum(check_ins), sum(residents_delta) FROM grid_hourly") == \
+        rows(client, "SELECT countIf(kind = 'move_in'), countIf(kind = 'visitor_check_in'), sum(population_delta) "
+                     "FROM movements")
     # current population per grid equals the sum of the movement facts
     assert rows(client, "SELECT sum(residents) FROM grid_population FINAL") == \
         rows(client, "SELECT sum(population_delta) FROM movements")

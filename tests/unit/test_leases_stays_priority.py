@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from domain import commands as c
-from domain.model import STAY_GRACE, Lease, PriorityPerson, VisitorStay
+from domain.model import STAY_GRACE, Lease, PriorityPerson, ScenicDay, VisitorStay
 from tests.conftest import T0
 from tests.unit.domain_helpers import (
     GRID,
@@ -153,3 +153,15 @@ def test_a_place_inside_the_district_must_name_its_grid(population):
     inside = c.PriorityMovement(person=person(), category="community_correction", assigned_grid=GRID,
                                 responsible_worker="W1", movement="sighting", region="370614", **common(T0))
     assert outcome(population, inside) == [("rejected", "unknown_grid")]
+
+
+def gate(area, at, entries=120, exits=30):
+    return c.GateCount(scenic_area=area, interval_minutes=30, entries=entries, exits=exits, **common(at))
+
+
+def test_scenic_gate_counts_are_kept_per_area_and_day_and_an_interval_counts_once(population):
+    assert outcome(population, gate("S01", T0), gate("S01", T0 + timedelta(minutes=30)), gate("S01", T0),
+                   gate("S99", T0)) == [("accepted", ""), ("accepted", ""), ("rejected", "interval_already_counted"),
+                                        ("rejected", "unknown_scenic_area")]
+    day = population.repository.get(ScenicDay.create_id("S01", T0.date().isoformat()))
+    assert sum(entries for entries, _ in day.intervals.values()) == 240
