@@ -27,8 +27,9 @@ def population(config: Config, geo: Geography | None = None) -> Population:
                       priority_categories=config.priority_categories)
 
 
-def clickhouse(config: Config) -> Any:
-    """clickhouse-connect client: embedded chdb (`chdb:///path`) or a server (`http://user:pass@host:8123`)."""
+def clickhouse(config: Config, database: str | None = None) -> Any:
+    """clickhouse-connect client: embedded chdb (`chdb:///path`) or a server (`http://user:pass@host:8123`),
+    with our database (or `database`) created, made the default and given its tables."""
     import clickhouse_connect
 
     url = urlparse(config.clickhouse_dsn)
@@ -38,7 +39,7 @@ def clickhouse(config: Config) -> Any:
         client = clickhouse_connect.get_client(dsn=config.clickhouse_dsn)
     else:
         raise ValueError(f"GRIDFLOW_CLICKHOUSE must be chdb:///… or http(s)://…, not {url.scheme}://")
-    return open_database(client, config.clickhouse_database)
+    return open_database(client, database or config.clickhouse_database)
 
 
 def kafka_producer(bootstrap: str) -> Any:

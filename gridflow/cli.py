@@ -64,6 +64,34 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rebuild every projection from the event store beside the live tables; swap them in, or --check."""
+    from gridflow import bootstrap
+    from gridflow.pipeline import progress
+    from projections.replay import compare, rebuild, swap_in
+
+    config = Config.from_env()
+    geo = bootstrap.geography(config)
+    store = bootstrap.population(config, geo)
+    live = bootstrap.clickhouse(config)
+    side = f"{config.clickhouse_database}_replay"
+    result = rebuild(lambda db: bootstrap.clickhouse(config, db), store, geo, side, progress)
+    progress(f"replayed {result.notifications} notifications in {result.seconds:.1f} s "
+             f"({result.rate:,.0f}/s) into {side}", final=True)
+    if not args.check:
+        swap_in(live, config.clickhouse_database, side)
+        print(f"swapped the rebuilt tables into {config.clickhouse_database}")
+        return 0
+    diffs = compare(live, config.clickhouse_database, side)
+    print(f"{'table':<22}{'live rows':>11}{'replay rows':>13}{'only live':>11}{'only replay':>13}  result")
+    for d in diffs:
+        print(f"{d.table:<22}{d.live_rows:>11}{d.replay_rows:>13}{d.only_live:>11}{d.only_replay:>13}  "
+              f"{'same' if d.equal else 'DIFFERENT'}")
+    different = [d.table for d in diffs if not d.equal]
+    print(f"replay --check: {'differences in ' + ', '.join(different) if different else 'no difference'}")
+    return 1 if different else 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     """List dead letters: reason, detail, source position; with --original, the decrypted original bytes."""
     from streams.dead_letter import make_cipher, open_original, read_dead_letters
@@ -181,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     project = sub.add_parser("project", help="project the event store into ClickHouse (once, or --follow)")
     project.add_argument("--follow", action="store_true", help="keep following the notification log")
     project.set_defaults(func=cmd_project)
+    replay = sub.add_parser("replay", help="rebuild every projection from the event store and swap it in")
+    replay.add_argument("--check", action="store_true",
+                        help="rebuild beside the live tables and report differences table by table (exit 1 if any)")
+    replay.set_defaults(func=cmd_replay)
     dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
     dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
     dead.set_defaults(func=cmd_dead_letters)
