@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from domain.application import Population
+from domain.chain import EventChain
 from domain.geography import Geography
 from domain.identity import Pseudonymizer
 from gridflow.config import Config
@@ -57,4 +58,4 @@ def intake_handler(config: Config, bootstrap: str, pop: Population | None = None
 def projector(config: Config, client: Any, pop: Population | None = None, geo: Geography | None = None) -> Projector:
     geo = geo or geography(config)
     pop = pop or Population(config.event_store_env(), geography=geo)
-    return Projector(client, pop, geo)
+    return Projector(client, pop, geo, chain=EventChain(pop.recorder))

@@ -92,6 +92,33 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if different else 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Recompute the event log's hash chain from the start; name the first position that does not match."""
+    from domain.chain import EventChain
+    from gridflow import bootstrap
+    from gridflow.pipeline import progress
+
+    config = Config.from_env()
+    store = bootstrap.population(config)
+    chain = EventChain(store.recorder)
+    if args.seal:
+        print(f"chained {chain.seal()} stored events past the head", file=sys.stderr)
+    anchors = {}
+    if not args.no_anchors:
+        client = bootstrap.clickhouse(config)
+        anchors = {int(p): bytes.fromhex(d) for p, d in client.query(
+            "SELECT position, chain_digest FROM projection_position WHERE chain_digest != ''").result_rows}
+    verdict = chain.verify(lambda n: progress(f"verified {n} positions"), anchors)
+    head_id, head_digest = verdict.head
+    if verdict.intact:
+        print(f"intact: {verdict.checked} positions chained up to #{head_id}, head {head_digest.hex()}; "
+              f"{len(anchors)} ClickHouse anchor(s) agree; {verdict.unchained} newer events not chained yet")
+        return 0
+    print(f"TAMPERED at position #{verdict.first_mismatch}: {verdict.why} "
+          f"({verdict.checked} positions before it verified)")
+    return 1
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     """List dead letters: reason, detail, source position; with --original, the decrypted original bytes."""
     from streams.dead_letter import make_cipher, open_original, read_dead_letters
@@ -213,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--check", action="store_true",
                         help="rebuild beside the live tables and report differences table by table (exit 1 if any)")
     replay.set_defaults(func=cmd_replay)
+    verify = sub.add_parser("verify", help="check the event log's hash chain; names the first position that fails")
+    verify.add_argument("--seal", action="store_true", help="first chain stored events not chained yet")
+    verify.add_argument("--no-anchors", action="store_true", help="do not compare with the anchors in ClickHouse")
+    verify.set_defaults(func=cmd_verify)
     dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
     dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
     dead.set_defaults(func=cmd_dead_letters)

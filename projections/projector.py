@@ -40,6 +40,7 @@ MIGRATIONS = (
     "ALTER TABLE movements MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1",
     "ALTER TABLE grid_population ADD COLUMN IF NOT EXISTS visitors_present Int64, "
     "ADD COLUMN IF NOT EXISTS active_leases Int64, ADD COLUMN IF NOT EXISTS over_occupied_dwellings Int64",
+    "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS chain_digest String",
 )
 
 
@@ -74,9 +75,12 @@ def create_schema(client: Any) -> None:
 
 
 class Projector:
-    def __init__(self, client: Any, store: Any, geography: Geography, name: str = "main", batch_size: int = 5000):
-        """`store` is the eventsourcing application whose notification log is followed (kept open by us)."""
-        self.client, self.store = client, store
+    def __init__(self, client: Any, store: Any, geography: Geography, name: str = "main", batch_size: int = 5000,
+                 chain: Any = None):
+        """`store` is the eventsourcing application whose notification log is followed (kept open by us);
+        `chain` (domain.chain.EventChain), when given, is extended with every batch read and its digest at the
+        position reached is kept in ClickHouse as an anchor for `gridflow verify`."""
+        self.client, self.store, self.chain = client, store, chain
         self.recorder, self.mapper = store.recorder, store.mapper
         self.rows = RowMaker(geography)
         self.geography = geography
@@ -119,6 +123,8 @@ class Projector:
         notifications = self.recorder.select_notifications(start=self.position + 1, limit=self.batch_size)
         if not notifications:
             return 0
+        if self.chain is not None:
+            self.chain.extend(notifications)
         tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for notification in notifications:
             if notification.topic not in PROJECTED_TOPICS:
@@ -146,8 +152,9 @@ class Projector:
                                 parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(erased)})
         self._write_grid_state(tables.get("movements", []), last)
         handled = sum(r["accepted"] + r["duplicates"] + r["rejected"] for r in tables.get("intake_ledger", []))
-        self.client.insert("projection_position", [[self.name, last, datetime.now(timezone.utc)]],
-                           column_names=["projector", "position", "updated_at"])
+        anchor = self.chain.anchor(last) if self.chain is not None else ""
+        self.client.insert("projection_position", [[self.name, last, datetime.now(timezone.utc), anchor]],
+                           column_names=["projector", "position", "updated_at", "chain_digest"])
         self.position = last
         self.handled += handled
         return len(notifications)

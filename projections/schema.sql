@@ -149,9 +149,11 @@ CREATE TABLE IF NOT EXISTS erasures (
     subject         String
 ) ENGINE = MergeTree ORDER BY (notification_id, subject);
 
+-- How far the projector has read; chain_digest: the event chain's digest there, an anchor for `gridflow verify`.
 CREATE TABLE IF NOT EXISTS projection_position (
-    projector  String,
-    position   UInt64,
-    updated_at DateTime64(3, 'UTC')
+    projector    String,
+    position     UInt64,
+    updated_at   DateTime64(3, 'UTC'),
+    chain_digest String
 ) ENGINE = ReplacingMergeTree(position)
 ORDER BY projector;
