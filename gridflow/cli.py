@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from gridflow.config import Config
 
@@ -117,6 +118,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"TAMPERED at position #{verdict.first_mismatch}: {verdict.why} "
           f"({verdict.checked} positions before it verified)")
     return 1
+
+
+def cmd_as_of(args: argparse.Namespace) -> int:
+    """State at a business time, as known at a recording time, computed from the event store (audits)."""
+    import dataclasses
+    import json
+
+    from gridflow import bootstrap
+    from gridflow.pipeline import progress
+    from projections.as_of import area_state, person_state
+
+    config = Config.from_env()
+    geo = bootstrap.geography(config)
+    store = bootstrap.population(config, geo)
+    known_at = args.known_at or datetime.now(timezone.utc)
+    step = lambda n: progress(f"read {n} stored events")  # noqa: E731
+    if args.person_pseudonym:
+        state: Any = person_state(store, geo, args.person_pseudonym, args.at, known_at, step)
+    else:
+        if (args.grid and args.grid not in geo.grids) or (args.town and args.town not in geo.towns):
+            print(f"unknown {'grid' if args.grid else 'town'}: {args.grid or args.town}", file=sys.stderr)
+            return 2
+        state = area_state(store, geo, args.at, known_at, grid=args.grid, town=args.town, progress=step)
+    print(json.dumps(dataclasses.asdict(state), ensure_ascii=False, indent=2, default=str))
+    return 0
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
@@ -244,6 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--seal", action="store_true", help="first chain stored events not chained yet")
     verify.add_argument("--no-anchors", action="store_true", help="do not compare with the anchors in ClickHouse")
     verify.set_defaults(func=cmd_verify)
+    as_of = sub.add_parser("as-of", help="state at a point in business time, computed from the event store")
+    as_of.add_argument("--at", type=aware_datetime, required=True, help="business time, ISO 8601 (local if naive)")
+    as_of.add_argument("--known-at", type=aware_datetime,
+                       help="only what the system had recorded by then (default: now, everything known)")
+    what = as_of.add_mutually_exclusive_group(required=True)
+    what.add_argument("--grid")
+    what.add_argument("--town")
+    what.add_argument("--person-pseudonym")
+    as_of.set_defaults(func=cmd_as_of)
     dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
     dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
     dead.set_defaults(func=cmd_dead_letters)
