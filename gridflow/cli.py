@@ -145,6 +145,22 @@ def cmd_as_of(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Planner's season report: PNG plots and an HTML page."""
+    from dashboards.report import write_report
+    from gridflow import bootstrap
+
+    config = Config.from_env()
+    geo = bootstrap.geography(config)
+    if args.town and args.town not in geo.towns:
+        print(f"unknown town: {args.town}", file=sys.stderr)
+        return 2
+    page = write_report(bootstrap.clickhouse(config), geo, args.start, args.end, args.out, town=args.town,
+                        capacity_scale=args.capacity_scale)
+    print(f"report written: {page}")
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     """List dead letters: reason, detail, source position; with --original, the decrypted original bytes."""
     from streams.dead_letter import make_cipher, open_original, read_dead_letters
@@ -279,6 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--town")
     what.add_argument("--person-pseudonym")
     as_of.set_defaults(func=cmd_as_of)
+    report = sub.add_parser("report", help="planner reports (PNG plots and an HTML page)")
+    report_sub = report.add_subparsers(dest="report", required=True)
+    season_report = report_sub.add_parser("season", help="seasonal load against carrying capacity")
+    season_report.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    season_report.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
+    season_report.add_argument("--town", help="one town/street code (default: all)")
+    season_report.add_argument("--out", type=Path, required=True, help="directory for the plots and index.html")
+    season_report.add_argument("--capacity-scale", type=float, default=1.0,
+                               help="multiply capacities (for simulated data: the simulation's --scale)")
+    season_report.set_defaults(func=cmd_report)
     dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
     dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
     dead.set_defaults(func=cmd_dead_letters)

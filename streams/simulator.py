@@ -246,18 +246,18 @@ class Simulator:
         return out
 
     def _scenic_day(self, day: date) -> list[SimMessage]:
-        """Gate counts every 30 min, 07:00–18:30: arrivals peak late morning, visitors stay about two hours,
+        """Gate counts every 30 min, 07:00–18:30: arrivals peak late morning, visitors stay one to two hours,
         everyone is out at closing. Day trippers and lodged tourists alike (12 M visits a year)."""
         out = []
         total = DAY_VISITS * season_factor(day) / MEAN_SEASON_FACTOR * self.scale
         slots = [7 + k / 2 for k in range(24)]
-        weights = [math.exp(-(((h - 11) / 2.0) ** 2) / 2) for h in slots]
+        weights = [math.exp(-(((h - 11.5) / 2.5) ** 2) / 2) for h in slots]
         for area in self.scenic_areas:
             daily = total * SCENIC_SHARE.get(area.code, 0.1) * self.rng.uniform(0.9, 1.1)
             entries = [round(daily * w / sum(weights)) for w in weights]
             exits = [0] * len(slots)
             for k, n in enumerate(entries):
-                stay = min(len(slots) - 1, k + self.rng.choice((3, 4, 4, 5)))  # 1.5–2.5 h later
+                stay = min(len(slots) - 1, k + self.rng.choice((2, 3, 3, 4)))  # 1–2 h later
                 exits[stay] += n
             exits[-1] += sum(entries) - sum(exits)
             for k, hour in enumerate(slots):
