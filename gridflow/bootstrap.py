@@ -58,4 +58,4 @@ def intake_handler(config: Config, bootstrap: str, pop: Population | None = None
 def projector(config: Config, client: Any, pop: Population | None = None, geo: Geography | None = None) -> Projector:
     geo = geo or geography(config)
     pop = pop or Population(config.event_store_env(), geography=geo)
-    return Projector(client, pop, geo, chain=EventChain(pop.recorder))
+    return Projector(client, pop, geo, batch_size=config.projector_batch_size, chain=EventChain(pop.recorder))

@@ -21,6 +21,7 @@ class Config:
     priority_categories: tuple[str, ...]
     clickhouse_database: str = "gridflow"
     batch_size: int = 500
+    projector_batch_size: int = 5000
     cipher_key: str = field(default="", repr=False)
     pseudonym_key: bytes = field(default=b"", repr=False)
     key_notes: list[str] = field(default_factory=list)
@@ -41,6 +42,7 @@ class Config:
                 .split(",") if s.strip()),
             clickhouse_database=env.get("GRIDFLOW_CLICKHOUSE_DATABASE", "gridflow"),
             batch_size=int(env.get("GRIDFLOW_BATCH_SIZE", "500")),
+            projector_batch_size=int(env.get("GRIDFLOW_PROJECTOR_BATCH_SIZE", "5000")),
         )
         config.cipher_key = env.get("GRIDFLOW_CIPHER_KEY") or config._kept_key("cipher.key", 32)
         pseudonym = env.get("GRIDFLOW_PSEUDONYM_KEY") or config._kept_key("pseudonym.key", 32)
