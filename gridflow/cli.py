@@ -76,7 +76,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     store = bootstrap.population(config, geo)
     live = bootstrap.clickhouse(config)
     side = f"{config.clickhouse_database}_replay"
-    result = rebuild(lambda db: bootstrap.clickhouse(config, db), store, geo, side, progress)
+    result = rebuild(live, store, geo, side, progress)
     progress(f"replayed {result.notifications} notifications in {result.seconds:.1f} s "
              f"({result.rate:,.0f}/s) into {side}", final=True)
     if not args.check:
@@ -238,6 +238,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.bench == "domain":
         bench_domain(Config.from_env(), stores=args.store, messages=args.messages, seed=args.seed)
+    elif args.bench == "projections":
+        from gridflow.bench_projections import bench_projections
+
+        bench_projections(Config.from_env(), rate=args.rate, days=args.days, scale=args.scale, seed=args.seed)
     else:
         bench_ingest(Config.from_env(), stores=args.store, days=args.days, scale=args.scale, seed=args.seed)
     return 0
@@ -332,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     domain.add_argument("--seed", type=int, default=42)
     domain.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
     domain.set_defaults(func=cmd_bench)
+
+    projections = bench_sub.add_parser("projections", help="freshness, replay rate, planner query speed")
+    season(projections, 14, 0.05)
+    projections.add_argument("--rate", type=float, default=1000, help="intake events per second to sustain")
+    projections.set_defaults(func=cmd_bench)
 
     reference = sub.add_parser("reference", help="load and validate reference geography")
     reference.add_argument("--dir", type=Path, help="an operator's CSV directory (default: shipped Penglai)")

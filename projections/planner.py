@@ -9,6 +9,8 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
+
 from domain.geography import Geography
 
 LOCAL = timezone(timedelta(hours=8))
@@ -34,24 +36,21 @@ def visitors_present_daily(client: Any, start: date, end: date, town: str | None
         SELECT town_code, toInt64(sum(visitor_arrivals) - sum(visitor_departures)) FROM grid_hourly
         WHERE hour < %(lo)s {_town_filter(town)} GROUP BY town_code""",
                                parameters={"lo": lo, "town": town}).result_rows)
-    changes: dict[str, dict[datetime, int]] = defaultdict(dict)
-    for town_code, hour, delta in client.query(f"""
-            SELECT town_code, hour, toInt64(sum(visitor_arrivals) - sum(visitor_departures)) FROM grid_hourly
-            WHERE hour >= %(lo)s AND hour < %(hi)s {_town_filter(town)}
-            GROUP BY town_code, hour ORDER BY town_code, hour""",
-                                               parameters={"lo": lo, "hi": hi, "town": town}).result_rows:
-        changes[town_code][hour.replace(tzinfo=timezone.utc)] = int(delta)
+    towns, offsets, deltas = client.query(f"""
+        SELECT town_code, intDiv(toUnixTimestamp(hour) - toUnixTimestamp(%(lo)s), 3600) AS offset,
+               toInt64(sum(visitor_arrivals) - sum(visitor_departures))
+        FROM grid_hourly WHERE hour >= %(lo)s AND hour < %(hi)s {_town_filter(town)}
+        GROUP BY town_code, offset""", parameters={"lo": lo, "hi": hi, "town": town},
+                                          column_oriented=True).result_columns or ([], [], [])
+    days = (end - start).days + 1
+    hourly: dict[str, np.ndarray] = {t: np.zeros(days * 24, dtype=np.int64) for t in set(before) | set(towns)}
+    for town_code, offset, delta in zip(towns, offsets, deltas):
+        hourly[town_code][offset] += delta
     result = {}
-    for town_code in sorted(set(before) | set(changes)):
-        present, days = int(before.get(town_code, 0)), []
-        for d in range((end - start).days + 1):
-            day_start = lo + timedelta(days=d)
-            hourly = []
-            for h in range(24):
-                present += changes[town_code].get(day_start + timedelta(hours=h), 0)
-                hourly.append(present)
-            days.append((start + timedelta(days=d), max(hourly), sum(hourly) / 24))
-        result[town_code] = days
+    for town_code, changes in sorted(hourly.items()):
+        present = (np.cumsum(changes) + int(before.get(town_code, 0))).reshape(days, 24)
+        peaks, averages = present.max(axis=1), present.mean(axis=1)
+        result[town_code] = [(start + timedelta(days=d), int(peaks[d]), float(averages[d])) for d in range(days)]
     return result
 
 
@@ -59,14 +58,17 @@ def top_grids_by_peak(client: Any, geography: Geography, start: date, end: date,
                       limit: int = 15) -> list[dict[str, Any]]:
     """Grids with the highest peak of lodged visitors in the period, with that peak's share of the grid's beds."""
     lo, hi = _bounds(start, end)
+    # Per grid, the batch cells sorted by (hour, delta) and summed up: the running sum's maximum inside the
+    # period is the peak (sorting a cell's deltas ascending keeps partial sums from overshooting the hour).
     rows = client.query(f"""
-        SELECT grid_code, any(town_code), max(present), argMax(hour, present) FROM (
-            SELECT grid_code, town_code, hour,
-                   sum(delta) OVER (PARTITION BY grid_code ORDER BY hour) AS present
-            FROM (SELECT grid_code, any(town_code) AS town_code, hour,
-                         toInt64(sum(visitor_arrivals) - sum(visitor_departures)) AS delta
-                  FROM grid_hourly WHERE hour < %(hi)s {_town_filter(town)} GROUP BY grid_code, hour))
-        WHERE hour >= %(lo)s GROUP BY grid_code ORDER BY max(present) DESC LIMIT %(n)s""",
+        SELECT grid_code, town, arrayMax(arrayFilter((p, h) -> h >= %(lo)s, running, hours)) AS peak,
+               hours[arrayFirstIndex((p, h) -> h >= %(lo)s AND p = peak, running, hours)] AS at
+        FROM (SELECT grid_code, any(town_code) AS town,
+                     arraySort(groupArray((hour, toInt64(visitor_arrivals) - visitor_departures))) AS cells,
+                     arrayMap(c -> c.1, cells) AS hours, arrayCumSum(arrayMap(c -> c.2, cells)) AS running
+              FROM grid_hourly WHERE hour < %(hi)s {_town_filter(town)} GROUP BY grid_code
+              HAVING max(hour) >= %(lo)s)
+        ORDER BY peak DESC, grid_code LIMIT %(n)s""",
                         parameters={"lo": lo, "hi": hi, "town": town, "n": limit}).result_rows
     beds: dict[str, int] = defaultdict(int)
     for lodging in geography.lodgings.values():

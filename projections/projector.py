@@ -10,6 +10,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,17 @@ def all_notifications(recorder: Any, page: int = 20_000) -> Iterator[Any]:
         start = batch[-1].id + 1
 
 
+@dataclass
+class Batch:
+    """One batch, read and turned into rows, waiting to be written."""
+
+    count: int  # notifications read
+    last: int  # the last notification id: the position once written
+    tables: dict[str, list[dict[str, Any]]]
+    erased: set[str]  # subjects erased in this batch
+    anchor: str  # the event chain's digest at `last` (hex), or ""
+
+
 class ProjectionAheadOfStore(RuntimeError):
     """The tracking position is past the end of the event store (the store was replaced)."""
 
@@ -89,6 +101,7 @@ class Projector:
         self.grid_state: dict[str, list[int]] = {}  # grid → the GRID_STATE counters
         self.handled = 0  # intake messages finished with (accepted + duplicates + rejected), as projected
         self.forgotten: set[str] = set()  # subjects of erased people: never written again
+        self.observe: Callable[[Batch], None] | None = None  # told of every batch written (benchmarks)
 
     # -- start-up -------------------------------------------------------------------------------------------
     def recover(self) -> int:
@@ -120,9 +133,17 @@ class Projector:
     # -- one batch ------------------------------------------------------------------------------------------
     def run_once(self) -> int:
         """Project the next batch of notifications; return how many notifications were consumed."""
-        notifications = self.recorder.select_notifications(start=self.position + 1, limit=self.batch_size)
-        if not notifications:
+        batch = self._prepare(self.position)
+        if batch is None:
             return 0
+        self._write(batch)
+        return batch.count
+
+    def _prepare(self, after: int) -> "Batch | None":
+        """Read the notifications after `after` and turn them into rows (no ClickHouse I/O)."""
+        notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size)
+        if not notifications:
+            return None
         if self.chain is not None:
             self.chain.extend(notifications)
         tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -141,23 +162,28 @@ class Projector:
                 row["subject"] = FORGOTTEN_SUBJECT
         if tables.get("movements"):
             tables["grid_hourly"] = hourly_rollup(tables["movements"], last)
-        for table, rows in tables.items():
+        anchor = self.chain.anchor(last) if self.chain is not None else ""
+        return Batch(len(notifications), last, tables, erased, anchor)
+
+    def _write(self, batch: "Batch") -> None:
+        """Facts, then current state, then the position: a crash anywhere leaves only rows past the position."""
+        for table, rows in batch.tables.items():
             columns = COLUMNS[table]
             # Baseline registrations reach back years: one batch may span many monthly partitions.
             self.client.insert(f"{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
                                settings={"max_partitions_per_insert_block": 1000})
-        if erased:  # rows projected before the erasure: unlink them too (synchronously, before moving on)
+        if batch.erased:  # rows projected before the erasure: unlink them too (synchronously, before moving on)
             # a lightweight UPDATE is immediate; a classic mutation waits for every monthly part to be rewritten
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
-                                parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(erased)})
-        self._write_grid_state(tables.get("movements", []), last)
-        handled = sum(r["accepted"] + r["duplicates"] + r["rejected"] for r in tables.get("intake_ledger", []))
-        anchor = self.chain.anchor(last) if self.chain is not None else ""
-        self.client.insert("projection_position", [[self.name, last, datetime.now(timezone.utc), anchor]],
+                                parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(batch.erased)})
+        self._write_grid_state(batch.tables.get("movements", []), batch.last)
+        self.client.insert("projection_position", [[self.name, batch.last, datetime.now(timezone.utc), batch.anchor]],
                            column_names=["projector", "position", "updated_at", "chain_digest"])
-        self.position = last
-        self.handled += handled
-        return len(notifications)
+        self.position = batch.last
+        self.handled += sum(r["accepted"] + r["duplicates"] + r["rejected"]
+                            for r in batch.tables.get("intake_ledger", []))
+        if self.observe is not None:
+            self.observe(batch)
 
     def _write_grid_state(self, movements: list[dict[str, Any]], version: int) -> None:
         changed = set()
@@ -180,10 +206,12 @@ class Projector:
                            column_names=["grid_code", "village_code", "town_code", "version", *GRID_STATE])
 
     # -- loops ----------------------------------------------------------------------------------------------
-    def catch_up(self) -> int:
+    def catch_up(self, progress: Callable[[int], None] = lambda _: None) -> int:
+        """Project everything stored."""
         total = 0
         while n := self.run_once():
             total += n
+            progress(self.position)
         return total
 
     def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05, small_batch_wait_s: float = 0.25) -> None:
