@@ -28,6 +28,7 @@ demo: $(STAMP)
 # pytest exit 5 ("no tests collected") is turned into a failure.
 test: $(TSTAMP)
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
 

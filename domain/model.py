@@ -453,16 +453,20 @@ class PriorityPerson(IntakeAggregate):
             return
         for level in AREA_LEVELS:
             if level in outside and level not in self.away:
-                self._left_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at)
+                self._left_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at,
+                                         assigned_grid=self.assigned_grid)
             elif level not in outside and level in self.away:
-                self._returned_to_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at)
+                self._returned_to_assigned_area(level=level, grid_code=grid_code, occurred_at=occurred_at,
+                                                assigned_grid=self.assigned_grid)
 
+    # assigned_grid: whose worker must know (the alert goes to the assigned grid, not where the person went)
     @event("LeftAssignedArea")
-    def _left_assigned_area(self, level: str, grid_code: str, occurred_at: datetime) -> None:
+    def _left_assigned_area(self, level: str, grid_code: str, occurred_at: datetime, assigned_grid: str = "") -> None:
         self.away.add(level)
 
     @event("ReturnedToAssignedArea")
-    def _returned_to_assigned_area(self, level: str, grid_code: str, occurred_at: datetime) -> None:
+    def _returned_to_assigned_area(self, level: str, grid_code: str, occurred_at: datetime,
+                                   assigned_grid: str = "") -> None:
         self.away.discard(level)
 
     @event("Moved")

@@ -61,6 +61,10 @@ class Config:
         return (self.event_store_url == self.default_event_store(self.data_dir)
                 and self.clickhouse_dsn == self.default_clickhouse(self.data_dir))
 
+    def kept_secret(self, filename: str) -> str:
+        """A secret generated once for this data directory (e.g. the Grafana webhook token)."""
+        return self._kept_key(filename, 24)
+
     def _kept_key(self, filename: str, num_bytes: int) -> str:
         """A key generated once for this data directory and kept beside it (mode 0600); production passes
         keys by environment from a secret store instead."""

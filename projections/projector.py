@@ -17,6 +17,8 @@ from typing import Any
 
 from domain.geography import Geography
 from projections.rows import (
+    ACCESS_COLUMNS,
+    ALERT_COLUMNS,
     ERASURE_COLUMNS,
     FORGOTTEN_SUBJECT,
     GATE_COLUMNS,
@@ -32,7 +34,8 @@ from projections.rows import (
 
 log = logging.getLogger("gridflow.projector")
 COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS,
-           "erasures": ERASURE_COLUMNS, "scenic_gate_counts": GATE_COLUMNS, "grid_hourly": HOURLY_COLUMNS}
+           "erasures": ERASURE_COLUMNS, "scenic_gate_counts": GATE_COLUMNS, "grid_hourly": HOURLY_COLUMNS,
+           "alert_events": ALERT_COLUMNS, "access_log": ACCESS_COLUMNS}
 GRID_STATE = ("residents", "visitors_present", "active_leases", "over_occupied_dwellings")
 ROW_TABLES = (*COLUMNS, "grid_population")
 
@@ -42,6 +45,7 @@ MIGRATIONS = (
     "ALTER TABLE grid_population ADD COLUMN IF NOT EXISTS visitors_present Int64, "
     "ADD COLUMN IF NOT EXISTS active_leases Int64, ADD COLUMN IF NOT EXISTS over_occupied_dwellings Int64",
     "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS chain_digest String",
+    "ALTER TABLE movements ADD COLUMN IF NOT EXISTS assigned_grid LowCardinality(String)",
 )
 
 

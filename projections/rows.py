@@ -1,6 +1,7 @@
 """Domain events → ClickHouse rows. Pure: pseudonyms and administrative codes only, never identities."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,7 @@ from domain.geography import Geography
 MOVEMENT_COLUMNS = (
     "notification_id", "seq", "occurred_at", "recorded_at", "kind", "subject", "town_code", "village_code",
     "grid_code", "place", "household", "reason", "origin", "population_delta", "lease_delta", "visitors_delta",
-    "nights", "non_local", "category", "message_id",
+    "nights", "non_local", "category", "message_id", "assigned_grid",
 )
 LEDGER_COLUMNS = ("notification_id", "recorded_at", "source", "first_position", "last_position", "accepted",
                   "duplicates", "rejected")
@@ -17,6 +18,10 @@ REJECT_COLUMNS = ("notification_id", "seq", "recorded_at", "source", "position",
 ERASURE_COLUMNS = ("notification_id", "recorded_at", "subject")
 GATE_COLUMNS = ("notification_id", "occurred_at", "interval_minutes", "area_code", "grid_code", "town_code",
                 "entries", "exits")
+ALERT_COLUMNS = ("notification_id", "alert_id", "kind", "at", "fingerprint", "rule_id", "severity", "grid_code",
+                 "town_code", "level", "actor", "role", "note", "summary", "evidence", "within_sla", "ack_sla_s",
+                 "source")
+ACCESS_COLUMNS = ("notification_id", "at", "account", "role", "action", "resource", "allowed", "reason")
 FORGOTTEN_SUBJECT = "forgotten"
 # Stored-event topics the projector decodes; others (registrations, dwellings) carry nothing it shows.
 PROJECTED_TOPICS = frozenset({
@@ -26,10 +31,12 @@ PROJECTED_TOPICS = frozenset({
     "domain.model:PriorityPerson.ReturnedToAssignedArea", "domain.model:IntakeCursor.Advanced",
     "domain.model:Dwelling.OverOccupied", "domain.model:Dwelling.WithinCapacity", "domain.model:Lease.TenantMovedIn",
     "domain.model:VisitorStay.LeftOpen", "domain.model:ScenicDay.Counted", "domain.model:Erasure.Forgotten",
+    "domain.alerts:Alert.Raised", "domain.alerts:Alert.Repeated", "domain.alerts:Alert.Acknowledged",
+    "domain.alerts:Alert.Resolved", "domain.alerts:Alert.Escalated", "domain.alerts:AccessLog.Recorded",
 })
 # Of those, the topics that become `movements` rows (one event may give two rows, never zero).
-MOVEMENT_TOPICS = PROJECTED_TOPICS - {"domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten",
-                                      "domain.model:ScenicDay.Counted"}
+MOVEMENT_TOPICS = frozenset(t for t in PROJECTED_TOPICS if t.startswith("domain.model:")) - {
+    "domain.model:IntakeCursor.Advanced", "domain.model:Erasure.Forgotten", "domain.model:ScenicDay.Counted"}
 YANTAI = "3706"
 
 
@@ -52,8 +59,31 @@ class RowMaker:
                "recorded_at": event.timestamp, "kind": kind, "subject": subject, "place": "", "household": "",
                "reason": "", "origin": "", "population_delta": 0, "lease_delta": 0, "visitors_delta": 0,
                "nights": 0, "non_local": 0, "category": "", "message_id": getattr(event, "message_id", ""),
+               "assigned_grid": getattr(event, "assigned_grid", ""),
                **self._where(grid_code)}
         row.update(values)
+        return row
+
+    @staticmethod
+    def alert_row(notification_id: int, event: Any, name: str) -> dict[str, Any]:
+        """Raised carries what the alert is; the later events what happened to it (alerts_current folds them)."""
+        row = {c: "" for c in ALERT_COLUMNS}
+        row.update(notification_id=notification_id, alert_id=event.originator_id.hex, kind=name.lower(),
+                   within_sla=0, ack_sla_s=0, evidence="{}")
+        if name == "Raised":
+            row.update(at=event.raised_at, fingerprint=event.fingerprint, rule_id=event.rule_id,
+                       severity=event.severity, grid_code=event.grid_code, town_code=event.town_code, level="grid",
+                       summary=event.summary, evidence=json.dumps(event.evidence, ensure_ascii=False, default=str),
+                       ack_sla_s=event.ack_sla_s, source=event.source)
+        elif name == "Repeated":
+            row.update(at=event.at, evidence=json.dumps(event.evidence, ensure_ascii=False, default=str))
+        elif name == "Acknowledged":
+            row.update(at=event.at, actor=event.by, role=event.role, note=event.note,
+                       within_sla=int(event.within_sla), level=event.level)
+        elif name == "Resolved":
+            row.update(at=event.at, actor=event.by, note=event.outcome)
+        elif name == "Escalated":
+            row.update(at=event.at, actor=event.by, note=event.reason, level=event.to)
         return row
 
     def rows(self, notification_id: int, event: Any, aggregate: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -122,6 +152,12 @@ class RowMaker:
                 "interval_minutes": event.interval_minutes, "area_code": event.area_code,
                 "grid_code": event.grid_code, "town_code": self._where(event.grid_code)["town_code"],
                 "entries": event.entries, "exits": event.exits}
+        elif aggregate == "Alert":
+            yield "alert_events", self.alert_row(notification_id, event, name)
+        elif aggregate == "AccessLog" and name == "Recorded":
+            yield "access_log", {"notification_id": notification_id, "at": event.at, "account": event.account,
+                                 "role": event.role, "action": event.action, "resource": event.resource,
+                                 "allowed": int(event.allowed), "reason": event.reason}
         elif aggregate == "Erasure":
             for subject in event.subjects:
                 yield "erasures", {"notification_id": notification_id, "recorded_at": event.timestamp,

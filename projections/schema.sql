@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS movements (
     nights           UInt16,
     non_local        UInt8,
     category         LowCardinality(String),
-    message_id       String
+    message_id       String,
+    assigned_grid    LowCardinality(String)  -- priority persons: the grid whose worker is responsible
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (town_code, grid_code, occurred_at, notification_id, seq)
@@ -157,3 +158,55 @@ CREATE TABLE IF NOT EXISTS projection_position (
     chain_digest String
 ) ENGINE = ReplacingMergeTree(position)
 ORDER BY projector;
+
+-- Alerts: one row per alert event (raised, repeated, acknowledged, resolved, escalated); alerts_current folds them.
+CREATE TABLE IF NOT EXISTS alert_events (
+    notification_id UInt64,
+    alert_id        String,
+    kind            LowCardinality(String),
+    at              DateTime64(3, 'UTC'),
+    fingerprint     String,
+    rule_id         LowCardinality(String),
+    severity        LowCardinality(String),
+    grid_code       LowCardinality(String),
+    town_code       LowCardinality(String),
+    level           LowCardinality(String),
+    actor           String,
+    role            LowCardinality(String),
+    note            String,
+    summary         String,
+    evidence        String,
+    within_sla      UInt8,
+    ack_sla_s       UInt32,
+    source          LowCardinality(String)
+) ENGINE = MergeTree ORDER BY (alert_id, notification_id);
+
+CREATE VIEW IF NOT EXISTS alerts_current AS
+SELECT alert_id,
+       anyIf(fingerprint, kind = 'raised') AS fingerprint, anyIf(rule_id, kind = 'raised') AS rule_id,
+       anyIf(severity, kind = 'raised') AS severity, anyIf(grid_code, kind = 'raised') AS grid_code,
+       anyIf(town_code, kind = 'raised') AS town_code, anyIf(summary, kind = 'raised') AS summary,
+       argMaxIf(evidence, notification_id, kind IN ('raised', 'repeated')) AS evidence,
+       anyIf(source, kind = 'raised') AS source, anyIf(ack_sla_s, kind = 'raised') AS ack_sla_s,
+       minIf(at, kind = 'raised') AS raised_at, countIf(kind = 'repeated') AS repeats,
+       argMaxIf(level, notification_id, kind IN ('raised', 'escalated')) AS level,
+       countIf(kind = 'escalated') AS escalations,
+       anyIf(actor, kind = 'acknowledged') AS acknowledged_by, anyIf(note, kind = 'acknowledged') AS ack_note,
+       minIf(at, kind = 'acknowledged') AS acknowledged_at, maxIf(within_sla, kind = 'acknowledged') AS ack_within_sla,
+       anyIf(actor, kind = 'resolved') AS resolved_by, anyIf(note, kind = 'resolved') AS outcome,
+       minIf(at, kind = 'resolved') AS resolved_at,
+       multiIf(countIf(kind = 'resolved') > 0, 'resolved', countIf(kind = 'acknowledged') > 0, 'acknowledged',
+               'open') AS status
+FROM alert_events GROUP BY alert_id;
+
+-- Every read of person-level data and every denial (who, what, when, why).
+CREATE TABLE IF NOT EXISTS access_log (
+    notification_id UInt64,
+    at              DateTime64(3, 'UTC'),
+    account         String,
+    role            LowCardinality(String),
+    action          LowCardinality(String),
+    resource        String,
+    allowed         UInt8,
+    reason          String
+) ENGINE = MergeTree ORDER BY (at, notification_id);

@@ -1,0 +1,128 @@
+"""Commands on alerts and the access log, stored through the Population application (one store, one
+notification log, one hash chain). Every command is one transaction; a concurrent writer makes it re-run."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.alerts import AccessLog, Alert, AlertSeries
+
+T = TypeVar("T")
+
+
+class AlertDesk:
+    def __init__(self, app: Application):
+        self.app = app
+
+    def _get(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _in_transaction(self, decide: Callable[[list[Any]], T], attempts: int = 5) -> T:
+        """`decide(touched)` loads and changes aggregates, appending them to `touched`; saved together."""
+        for attempt in range(attempts):
+            touched: list[Any] = []
+            result = decide(touched)
+            try:
+                if touched:
+                    self.app.save(*touched)
+                return result
+            except IntegrityError:
+                if self.app.repository.cache is not None:  # drop what the failed attempt changed
+                    for aggregate in touched:
+                        try:
+                            self.app.repository.cache.get(aggregate.id, evict=True)
+                        except KeyError:
+                            pass
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def alert(self, alert_id: UUID) -> Alert | None:
+        return self._get(alert_id)
+
+    def open_alert(self, fingerprint: str) -> UUID | None:
+        """The open alert of this fingerprint, if any."""
+        series = self._get(AlertSeries.create_id(fingerprint))
+        return Alert.create_id(fingerprint, series.current) if series is not None and series.open else None
+
+    def raise_or_repeat(self, *, fingerprint: str, rule_id: str, severity: str, grid_code: str, town_code: str,
+                        summary: str, evidence: dict, ack_sla_s: int, at: datetime, source: str) -> tuple[UUID, bool]:
+        """(alert id, newly raised?) — an open alert with this fingerprint is counted, not duplicated."""
+        def decide(touched: list[Any]) -> tuple[UUID, bool]:
+            series = self._get(AlertSeries.create_id(fingerprint)) or AlertSeries(fingerprint=fingerprint)
+            if series.open:
+                alert = self._get(Alert.create_id(fingerprint, series.current))
+                if alert.is_news(evidence, at):
+                    alert.repeat(at=at, evidence=evidence)
+                    touched.append(alert)
+                return alert.id, False
+            touched.append(series)
+            occurrence = series.current + 1
+            series.occurrence_opened(occurrence=occurrence)
+            alert = Alert(fingerprint=fingerprint, occurrence=occurrence, rule_id=rule_id, severity=severity,
+                          grid_code=grid_code, town_code=town_code, summary=summary, evidence=evidence,
+                          ack_sla_s=ack_sla_s, raised_at=at, source=source)
+            touched.append(alert)
+            return alert.id, True
+
+        return self._in_transaction(decide)
+
+    def acknowledge(self, alert_id: UUID, *, by: str, role: str, note: str, at: datetime) -> Alert:
+        def decide(touched: list[Any]) -> Alert:
+            alert = self._get(alert_id)
+            alert.acknowledge(by=by, role=role, note=note, at=at)
+            touched.append(alert)
+            return alert
+
+        return self._in_transaction(decide)
+
+    def resolve(self, alert_id: UUID, *, by: str, outcome: str, at: datetime) -> Alert:
+        def decide(touched: list[Any]) -> Alert:
+            alert = self._get(alert_id)
+            alert.resolve(by=by, outcome=outcome, at=at)
+            series = self._get(AlertSeries.create_id(alert.fingerprint))
+            series.occurrence_closed(occurrence=alert.occurrence)
+            touched.extend((alert, series))
+            return alert
+
+        return self._in_transaction(decide)
+
+    def escalate(self, alert_id: UUID, *, by: str, reason: str, at: datetime) -> Alert:
+        def decide(touched: list[Any]) -> Alert:
+            alert = self._get(alert_id)
+            alert.escalate(by=by, reason=reason, at=at)
+            touched.append(alert)
+            return alert
+
+        return self._in_transaction(decide)
+
+    def escalate_due(self, open_alert_ids: Iterable[UUID], now: datetime) -> int:
+        """The clock's part: every open, unacknowledged alert past its SLA climbs one loop."""
+        def decide(touched: list[Any]) -> int:
+            for alert_id in open_alert_ids:
+                alert = self._get(alert_id)
+                if alert is not None and alert.escalate_if_due(now):
+                    touched.append(alert)
+            return len(touched)
+
+        return self._in_transaction(decide)
+
+    def record_access(self, *, at: datetime, account: str, role: str, action: str, resource: str, allowed: bool,
+                      reason: str) -> None:
+        day = at.date().isoformat()
+
+        def decide(touched: list[Any]) -> None:
+            log = self._get(AccessLog.create_id(day)) or AccessLog(day=day)
+            log.record(at=at, account=account, role=role, action=action, resource=resource, allowed=allowed,
+                       reason=reason)
+            touched.append(log)
+
+        self._in_transaction(decide)

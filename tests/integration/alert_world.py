@@ -1,0 +1,66 @@
+"""A small world for alert tests on the real stores (SQLite + chdb): two priority persons (one assigned inside the
+demo grid worker's grid, one in another town), accounts for every role around that grid, and helpers to raise
+alerts and bring ClickHouse up to date."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain import commands as c
+from domain.alert_desk import AlertDesk
+from gridflow import bootstrap
+from gridflow.accounts import Accounts, demo_accounts
+from gridflow.api import Services
+from tests.conftest import T0
+from tests.unit.domain_helpers import Feed, common, person
+
+INSIDE = "37061400100101"
+
+
+@dataclass
+class World:
+    population: Any
+    client: Any
+    projector: Any
+    desk: AlertDesk
+    accounts: Accounts
+    services: Services
+    outside: str  # a grid in another town
+    inside_person: str  # pseudonyms
+    outside_person: str
+    now: list[datetime]
+
+    def raise_alert(self, grid: str, rule_id: str = "priority_left_area", key: str = "") -> str:
+        alert_id, _ = self.desk.raise_or_repeat(
+            fingerprint=f"{rule_id}:{grid}:{key}", rule_id=rule_id, severity="orange", grid_code=grid,
+            town_code=self.services.geography.grids[grid].town_code, summary=f"test alert {key}",
+            evidence={"key": key}, ack_sla_s=900, at=self.now[0], source="test")
+        self.project()
+        return str(alert_id)
+
+    def project(self) -> None:
+        self.projector.catch_up()
+
+
+def make_world(config: Any, geography: Any) -> World:
+    population = bootstrap.population(config, geography)
+    outside = next(code for code, grid in geography.grids.items()
+                   if grid.town_code != geography.grids[INSIDE].town_code and grid.valid_to is None)
+    feed, pseudonyms = Feed(), []
+    for assigned in (INSIDE, outside):
+        who = person()
+        population.process([feed.item(c.PriorityMovement(
+            person=who, category="community_correction", assigned_grid=assigned, responsible_worker="W1",
+            movement="sighting", grid_code=assigned, **common(T0)))])
+        pseudonyms.append(population.pseudonymize(who.id_number))
+    client = bootstrap.clickhouse(config)
+    projector = bootstrap.projector(config, client, population, geography)
+    projector.recover()
+    projector.catch_up()
+    accounts = demo_accounts(geography, INSIDE)
+    now = [T0 + timedelta(hours=1)]
+    desk = AlertDesk(population)
+    services = Services(desk, client, geography, accounts, lambda: now[0], "webhook-secret", threading.Lock())
+    return World(population, client, projector, desk, accounts, services, outside, pseudonyms[0], pseudonyms[1], now)
