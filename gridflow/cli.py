@@ -23,7 +23,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gridflow.demo import run_demo
 
     run_demo(Config.from_env(), days=args.days, scale=args.scale, seed=args.seed, start=args.start,
-             bad_share=args.bad_share, json_path=args.json)
+             bad_share=args.bad_share, json_path=args.json, serve=args.serve, port=args.port)
     return 0
 
 
@@ -161,6 +161,70 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """API + page, the built-in evaluator and the projector in this process; the worker runs apart."""
+    import signal
+    import threading
+
+    from gridflow import bootstrap
+    from gridflow.evaluator import Evaluator, data_clock, evaluating
+    from gridflow.pipeline import following
+    from gridflow.serving import make_services, print_accounts, serving
+
+    config = Config.from_env()
+    geo = bootstrap.geography(config)
+    client = bootstrap.clickhouse(config)
+    population = bootstrap.population(config, geo)
+    projector = bootstrap.projector(config, client, population, geo)
+    projector.recover()
+    lock = threading.Lock()
+    clock = data_clock(client, lock) if args.clock == "data" else None
+    services = make_services(config, population, client, geo, **({"clock": clock} if clock else {}), lock=lock)
+    evaluator = Evaluator(services.desk, client, geo, services.clock, args.capacity_scale, lock=lock)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with following(projector), evaluating(evaluator, args.every), \
+            serving(services, args.host, args.port) as url:
+        print_accounts(services.accounts, url)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    """Governance KPIs per grid, town or the district."""
+    import json
+
+    from gridflow import bootstrap
+    from projections.alert_queries import kpis
+
+    config = Config.from_env()
+    geo = bootstrap.geography(config)
+    client = bootstrap.clickhouse(config)
+    grids = (args.grid,) if args.grid else tuple(geo.grids_of_town(args.town)) if args.town else None
+    now = args.at or datetime.now(timezone.utc)
+    print(json.dumps({"scope": args.grid or args.town or "district", "at": now.isoformat(),
+                      **kpis(client, grids, now)}, indent=2))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Who read person-level data or was denied, when and why."""
+    from gridflow import bootstrap
+    from projections.alert_queries import access_log
+
+    config = Config.from_env()
+    client = bootstrap.clickhouse(config)
+    entries = access_log(client, args.since)
+    for e in entries:
+        print(f"{e['at']}  {'allowed' if e['allowed'] else 'DENIED ':<7}  {e['account']:<10} {e['role']:<12} "
+              f"{e['action']:<16} {e['resource']}  — {e['reason']}")
+    print(f"{len(entries)} entries since {args.since.isoformat()}", file=sys.stderr)
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     """List dead letters: reason, detail, source position; with --original, the decrypted original bytes."""
     from streams.dead_letter import make_cipher, open_original, read_dead_letters
@@ -275,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 8, 1))
     demo.add_argument("--bad-share", type=float, default=0.01, help="share of seeded bad messages")
     demo.add_argument("--json", type=Path, help="also write the summary as JSON here")
+    demo.add_argument("--serve", action=argparse.BooleanOptionalAction, default=True,
+                      help="afterwards serve the grid-worker page and API until Ctrl-C (default: yes)")
+    demo.add_argument("--port", type=int, default=8080, help="port for the page (0: any free port)")
     demo.set_defaults(func=cmd_demo)
 
     sub.add_parser("worker", help="run the faust intake worker (needs KAFKA_BOOTSTRAP_SERVERS)").set_defaults(
@@ -309,6 +376,25 @@ def main(argv: list[str] | None = None) -> int:
     season_report.add_argument("--capacity-scale", type=float, default=1.0,
                                help="multiply capacities (for simulated data: the simulation's --scale)")
     season_report.set_defaults(func=cmd_report)
+    serve = sub.add_parser("serve", help="the API and grid-worker page, the alert evaluator and the projector")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--every", type=float, default=1.0, help="seconds between evaluation rounds")
+    serve.add_argument("--clock", choices=["wall", "data"], default="wall",
+                       help="business time: the wall clock, or the latest fact (simulated seasons)")
+    serve.add_argument("--capacity-scale", type=float, default=1.0, help="for simulated data: its --scale")
+    serve.set_defaults(func=cmd_serve)
+    kpi = sub.add_parser("kpi", help="governance KPIs per grid, town or district")
+    kpi_scope = kpi.add_mutually_exclusive_group()
+    kpi_scope.add_argument("--grid")
+    kpi_scope.add_argument("--town")
+    kpi.add_argument("--at", type=aware_datetime, help="business time (default: now)")
+    kpi.set_defaults(func=cmd_kpi)
+    audit = sub.add_parser("audit", help="the access audit")
+    audit_sub = audit.add_subparsers(dest="audit", required=True)
+    audit_access = audit_sub.add_parser("access", help="reads of person-level data and denials")
+    audit_access.add_argument("--since", type=aware_datetime, required=True)
+    audit_access.set_defaults(func=cmd_audit)
     dead = sub.add_parser("dead-letters", help="list refused messages with their reason codes")
     dead.add_argument("--original", action="store_true", help="also print the decrypted original bytes")
     dead.set_defaults(func=cmd_dead_letters)

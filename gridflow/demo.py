@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import sys
 import time
 from collections import Counter
@@ -11,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from gridflow import bootstrap
+from domain.alert_desk import AlertDesk
 from gridflow.clock import record_open_stays
+from gridflow.evaluator import Evaluator
+from gridflow.serving import make_services
 from gridflow.config import Config
 from gridflow.pipeline import local_stack, stream_through
 from projections import queries
@@ -32,12 +36,13 @@ def fresh_embedded_state(config: Config) -> None:
         say("note: external stores configured; they must be fresh for a demo on an embedded broker")
         return
     shutil.rmtree(config.data_dir / "clickhouse", ignore_errors=True)
+    (config.data_dir / "accounts.json").unlink(missing_ok=True)  # re-seeded around this run's busiest grid
     for suffix in ("", "-wal", "-shm"):
         Path(f"{config.data_dir / 'events.sqlite'}{suffix}").unlink(missing_ok=True)
 
 
 def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date, bad_share: float,
-             json_path: Path | None) -> dict[str, Any]:
+             json_path: Path | None, serve: bool = False, port: int = 8080) -> dict[str, Any]:
     t0 = time.monotonic()
     if not config.kafka_bootstrap:
         fresh_embedded_state(config)
@@ -55,16 +60,42 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
         season_end = datetime(start.year, start.month, start.day, tzinfo=CST) + timedelta(days=days)
         _, open_stays = record_open_stays(stack.reader, stack.client, stack.projector, season_end)
         say(f"clock at {season_end.isoformat()}: {open_stays} visitor stays recorded as left open")
-        client, reader = stack.client, stack.reader
-    summary = summarise(config, client, reader, published, letters, start, time.monotonic() - t0)
-    summary["scale"], summary["days"], summary["seed"] = scale, days, seed
-    add_capacity(summary["towns"], geo, scale)
-    print_summary(summary, geo)
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
-        say(f"summary written to {json_path}")
+        lock = threading.Lock()
+        evaluator = Evaluator(AlertDesk(stack.reader), stack.client, geo, lambda: season_end, capacity_scale=scale,
+                              lock=lock)
+        rounds = evaluator.run_once()
+        stack.projector.catch_up()
+        say(f"alert rules at {season_end.isoformat()}: {rounds['raised']} alerts raised")
+        services = make_services(config, stack.reader, stack.client, geo, clock=lambda: season_end, lock=lock)
+        summary = summarise(config, stack.client, stack.reader, published, letters, start, time.monotonic() - t0)
+        summary["scale"], summary["days"], summary["seed"] = scale, days, seed
+        summary["alerts_by_rule"] = dict(stack.client.query(
+            "SELECT rule_id, count() FROM alerts_current GROUP BY rule_id ORDER BY rule_id").result_rows)
+        add_capacity(summary["towns"], geo, scale)
+        print_summary(summary, geo)
+        if json_path:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+            say(f"summary written to {json_path}")
+        if serve:
+            serve_until_interrupted(stack, services, evaluator, port)
     return summary
+
+
+def serve_until_interrupted(stack: Any, services: Any, evaluator: Any, port: int) -> None:
+    """The grid-worker page and the API on the demo's data, until Ctrl-C."""
+    from gridflow.evaluator import evaluating
+    from gridflow.pipeline import following
+    from gridflow.serving import free_port, print_accounts, serving
+
+    try:
+        with following(stack.projector), evaluating(evaluator, 2.0), \
+                serving(services, "127.0.0.1", port or free_port()) as url:
+            print_accounts(services.accounts, url)
+            print("serving until Ctrl-C", flush=True)
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
 
 
 def summarise(config: Config, client: Any, reader: Any, published: Any, letters: list[dict[str, Any]],
@@ -137,3 +168,4 @@ def print_summary(summary: dict[str, Any], geo: Any) -> None:
     print("rejects by reason: " + ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()))
     print(f"seeded bad messages: {summary['seeded_bad_messages']}")
     print(f"projected rows: {summary['projected_rows']}; elapsed {summary['elapsed_s']} s")
+    print("alerts raised by rule: " + ", ".join(f"{k} {v}" for k, v in summary.get("alerts_by_rule", {}).items()))

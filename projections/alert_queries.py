@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +30,7 @@ def alerts(client: Any, grids: frozenset[str] | None, status: str = "open", rule
     for row in rows:
         row["evidence"] = json.loads(row["evidence"] or "{}")
         for key in ("raised_at", "acknowledged_at", "resolved_at"):
-            row[key] = row[key].isoformat() if row[key] and row[key].year > 1970 else None
+            row[key] = row[key].replace(tzinfo=timezone.utc).isoformat() if row[key] and row[key].year > 1970 else None
     rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["raised_at"] or ""), reverse=False)
     return rows
 

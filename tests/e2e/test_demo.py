@@ -12,7 +12,7 @@ def test_the_demo_accounts_for_every_message(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "GRIDFLOW_"))}
     env["GRIDFLOW_DATA_DIR"] = str(tmp_path / "data")
     run = subprocess.run([sys.executable, "-m", "gridflow.cli", "demo", "--days", "2", "--scale", "0.01",
-                          "--seed", "3", "--bad-share", "0.03", "--json", str(out)],
+                          "--seed", "3", "--bad-share", "0.03", "--json", str(out), "--no-serve"],
                          env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads(out.read_text())
