@@ -302,6 +302,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.bench == "domain":
         bench_domain(Config.from_env(), stores=args.store, messages=args.messages, seed=args.seed)
+    elif args.bench == "alerts":
+        from gridflow.bench_alerts import bench_alerts
+
+        bench_alerts(Config.from_env(), triggers=args.triggers, rate=args.rate, every_s=args.every, seed=args.seed)
     elif args.bench == "projections":
         from gridflow.bench_projections import bench_projections
 
@@ -427,6 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     season(projections, 14, 0.05)
     projections.add_argument("--rate", type=float, default=1000, help="intake events per second to sustain")
     projections.set_defaults(func=cmd_bench)
+
+    alerts = bench_sub.add_parser("alerts", help="intake message → alert visible through the API")
+    alerts.add_argument("--triggers", type=int, default=100)
+    alerts.add_argument("--rate", type=float, default=500, help="background intake events per second")
+    alerts.add_argument("--every", type=float, default=0.5, help="seconds between evaluation rounds")
+    alerts.add_argument("--seed", type=int, default=42)
+    alerts.set_defaults(func=cmd_bench)
 
     reference = sub.add_parser("reference", help="load and validate reference geography")
     reference.add_argument("--dir", type=Path, help="an operator's CSV directory (default: shipped Penglai)")
