@@ -165,6 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """API + page, the built-in evaluator and the projector in this process; the worker runs apart."""
     import signal
     import threading
+    from contextlib import nullcontext
 
     from gridflow import bootstrap
     from gridflow.evaluator import Evaluator, data_clock, evaluating
@@ -183,7 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     evaluator = Evaluator(services.desk, client, geo, services.clock, args.capacity_scale, lock=lock)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with following(projector), evaluating(evaluator, args.every), \
+    with (following(projector) if args.project else nullcontext()), evaluating(evaluator, args.every), \
             serving(services, args.host, args.port) as url:
         print_accounts(services.accounts, url)
         try:
@@ -387,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--clock", choices=["wall", "data"], default="wall",
                        help="business time: the wall clock, or the latest fact (simulated seasons)")
     serve.add_argument("--capacity-scale", type=float, default=1.0, help="for simulated data: its --scale")
+    serve.add_argument("--project", action=argparse.BooleanOptionalAction, default=True,
+                       help="also run the projector here (default; --no-project when a projector service runs)")
     serve.set_defaults(func=cmd_serve)
     kpi = sub.add_parser("kpi", help="governance KPIs per grid, town or district")
     kpi_scope = kpi.add_mutually_exclusive_group()

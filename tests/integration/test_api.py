@@ -154,3 +154,24 @@ def test_kpis_for_planners_suppress_small_cells(world, http):
     assert figures["raised"] == "<5" and figures["priority_persons"] == "<5"
     exact = http.get("/api/kpi", params={"grid": INSIDE}, headers=as_role(world, "grid_worker")).json()
     assert exact["raised"] == 1 and exact["open_now"] == 1 and exact["priority_persons"] == 1
+
+
+def test_grafana_provisioning_points_its_webhook_at_our_route_without_a_grafana_server():
+    """No Grafana server runs here: this checks the provisioning file against Grafana's documented shape
+    (contactPoints → receivers of type webhook, policies) and that its URL is the route the API serves."""
+    import threading
+    from pathlib import Path
+
+    import yaml
+
+    from gridflow.api import Services
+
+    path = Path(__file__).resolve().parents[2] / "dashboards" / "provisioning" / "alerting" / "gridflow.yaml"
+    provisioning = yaml.safe_load(path.read_text())
+    receiver = provisioning["contactPoints"][0]["receivers"][0]
+    assert provisioning["apiVersion"] == 1 and receiver["type"] == "webhook"
+    assert receiver["settings"]["authorization_scheme"] == "Bearer"
+    assert provisioning["policies"][0]["receiver"] == provisioning["contactPoints"][0]["name"]
+    route = "/" + receiver["settings"]["url"].split("/", 3)[3]
+    app = create_app(Services(None, None, None, None, lambda: None, "x", threading.Lock()))
+    assert route in {getattr(r, "path", "") for r in app.routes}
