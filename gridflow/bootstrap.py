@@ -59,3 +59,13 @@ def projector(config: Config, client: Any, pop: Population | None = None, geo: G
     geo = geo or geography(config)
     pop = pop or Population(config.event_store_env(), geography=geo)
     return Projector(client, pop, geo, batch_size=config.projector_batch_size, chain=EventChain(pop.recorder))
+
+
+def read_side(config: Config) -> tuple[Geography, Any, Population, Projector]:
+    """Geography, ClickHouse client, the store's application and a recovered projector over them."""
+    geo = geography(config)
+    client = clickhouse(config)
+    store = population(config, geo)
+    follower = projector(config, client, store, geo)
+    follower.recover()
+    return geo, client, store, follower

@@ -173,11 +173,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gridflow.serving import make_services, print_accounts, serving
 
     config = Config.from_env()
-    geo = bootstrap.geography(config)
-    client = bootstrap.clickhouse(config)
-    population = bootstrap.population(config, geo)
-    projector = bootstrap.projector(config, client, population, geo)
-    projector.recover()
+    geo, client, population, projector = bootstrap.read_side(config)
     lock = threading.Lock()
     clock = data_clock(client, lock) if args.clock == "data" else None
     services = make_services(config, population, client, geo, **({"clock": clock} if clock else {}), lock=lock)
@@ -273,12 +269,7 @@ def cmd_sweep_stays(args: argparse.Namespace) -> int:
     from gridflow import bootstrap
     from gridflow.clock import record_open_stays
 
-    config = Config.from_env()
-    client = bootstrap.clickhouse(config)
-    geo = bootstrap.geography(config)
-    app = bootstrap.population(config, geo)
-    projector = bootstrap.projector(config, client, app, geo)
-    projector.recover()
+    _, client, app, projector = bootstrap.read_side(Config.from_env())
     projector.catch_up()
     as_of = args.as_of or datetime.now(timezone.utc)
     candidates, recorded = record_open_stays(app, client, projector, as_of)

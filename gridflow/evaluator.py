@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from uuid import UUID
 from dashboards.rules import RULES, Context, Rule
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
+from gridflow.pipeline import in_background
 
 log = logging.getLogger("gridflow.evaluator")
 
@@ -52,23 +54,17 @@ class Evaluator:
 
 @contextmanager
 def evaluating(evaluator: Evaluator, every_s: float = 1.0) -> Iterator[threading.Thread]:
-    """Run the evaluator in a thread until the block ends."""
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.wait(every_s):
+    """Run the evaluator in a thread, a round every `every_s`, until the block ends."""
+    def rounds(stopped: Callable[[], bool]) -> None:
+        while not stopped():
+            time.sleep(every_s)
             try:
                 evaluator.run_once()
             except Exception:  # a failing rule must not stop the others next round; it is logged
                 log.exception("evaluation round failed")
 
-    thread = threading.Thread(target=run, name="gridflow-evaluator", daemon=True)
-    thread.start()
-    try:
+    with in_background(rounds, "gridflow-evaluator") as thread:
         yield thread
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def data_clock(client: Any, lock: threading.Lock) -> Callable[[], datetime]:

@@ -52,16 +52,23 @@ def stop_process(proc: subprocess.Popen, timeout_s: float = 20) -> None:
 @contextmanager
 def following(projector: Projector) -> Iterator[threading.Thread]:
     """The projector follows the notification log in a thread of this process (which owns chdb)."""
+    with in_background(projector.follow, "gridflow-projector") as thread:
+        yield thread
+
+
+@contextmanager
+def in_background(loop: Callable[[Callable[[], bool]], None], name: str) -> Iterator[threading.Thread]:
+    """Run `loop(stopped)` in a thread until the block ends; an error in it is raised here afterwards."""
     stop = threading.Event()
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            projector.follow(stop.is_set)
+            loop(stop.is_set)
         except BaseException as e:  # surfaced to the caller below
             errors.append(e)
 
-    thread = threading.Thread(target=run, name="gridflow-projector", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     try:
         yield thread

@@ -7,7 +7,6 @@ import itertools
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.alerts import AccessLog
 from gridflow.accounts import ROLES
 from gridflow.api import create_app
 from tests.integration.alert_world import INSIDE, make_world

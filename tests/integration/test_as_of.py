@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from gridflow import bootstrap
 from projections.as_of import area_state, person_state
 from tests.conftest import T0
-from tests.integration.test_event_store import season_items
+from tests.integration.test_event_store import projected_season
 from tests.unit.domain_helpers import GRID, Feed, move_in, move_out, person
 
 LATER = datetime(2100, 1, 1, tzinfo=timezone.utc)
@@ -31,14 +31,7 @@ def test_what_was_true_then_and_what_we_knew_then_differ_for_a_late_move_out(con
 
 
 def test_as_of_the_end_agrees_with_the_read_models(config, geography):
-    store = bootstrap.population(config, geography)
-    items = season_items(geography, days=2)
-    for k in range(0, len(items), 300):
-        store.process(items[k:k + 300])
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, store, geography)
-    projector.recover()
-    projector.catch_up()
+    store, client, _, _ = projected_season(config, geography, days=2)
     town, count = client.query("SELECT town_code, count() FROM movements WHERE kind = 'visitor_check_in' "
                                "GROUP BY town_code ORDER BY count() DESC LIMIT 1").result_rows[0]
     state = area_state(store, geography, LATER, LATER, town=town)

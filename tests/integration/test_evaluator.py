@@ -3,20 +3,12 @@ clock escalates what nobody acknowledged."""
 from datetime import timedelta
 
 from domain.alert_desk import AlertDesk
-from gridflow import bootstrap
 from gridflow.evaluator import Evaluator
-from tests.integration.test_event_store import season_items
+from tests.integration.test_event_store import projected_season
 
 
 def test_rules_raise_once_and_the_clock_escalates(config, geography):
-    store = bootstrap.population(config, geography)
-    items = season_items(geography, days=3, scale=0.01)
-    for k in range(0, len(items), 500):
-        store.process(items[k:k + 500])
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, store, geography)
-    projector.recover()
-    projector.catch_up()
+    store, client, projector, _ = projected_season(config, geography, days=3, scale=0.01, batch=500)
     now = [client.query("SELECT max(occurred_at) FROM movements").result_rows[0][0]]
     evaluator = Evaluator(AlertDesk(store), client, geography, lambda: now[0], capacity_scale=0.01)
 

@@ -17,6 +17,20 @@ def season_items(geography, days=1, scale=0.003):
     return [to_item(f"test:{m.topic}", i, m.value, KIND_OF_TOPIC[m.topic]) for i, m in enumerate(messages)]
 
 
+def projected_season(config, geography, days=1, scale=0.003, batch=300):
+    """A simulated season applied to the store in batches and projected into ClickHouse: (store, client,
+    projector, items)."""
+    store = bootstrap.population(config, geography)
+    items = season_items(geography, days=days, scale=scale)
+    for k in range(0, len(items), batch):
+        store.process(items[k:k + batch])
+    client = bootstrap.clickhouse(config)
+    projector = bootstrap.projector(config, client, store, geography)
+    projector.recover()
+    projector.catch_up()
+    return store, client, projector, items
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_config(request, tmp_path):
     if request.param == "sqlite":

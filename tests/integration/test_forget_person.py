@@ -10,7 +10,7 @@ from domain.model import Person
 from gridflow import bootstrap
 from projections import queries
 from tests.conftest import make_config
-from tests.integration.test_event_store import season_items
+from tests.integration.test_event_store import projected_season
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -34,14 +34,7 @@ def store_files(config) -> bytes:
 
 def test_a_forgotten_person_cannot_be_read_back_and_counts_stay(store_config, geography):
     config = store_config
-    population = bootstrap.population(config, geography)
-    items = season_items(geography, days=1)
-    for k in range(0, len(items), 300):
-        population.process(items[k:k + 300])
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, population, geography)
-    projector.recover()
-    projector.catch_up()
+    population, client, projector, items = projected_season(config, geography)
     before = counts(client)
 
     zhang = next(i.command.person for i in items if isinstance(i.command, c.MoveIn))

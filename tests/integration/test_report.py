@@ -3,20 +3,12 @@ import re
 from datetime import date
 
 from dashboards.report import write_report
-from gridflow import bootstrap
 from projections import planner
-from tests.integration.test_event_store import season_items
+from tests.integration.test_event_store import projected_season
 
 
 def test_the_season_report_writes_its_plots_and_a_page_that_shows_them(config, geography, tmp_path):
-    store = bootstrap.population(config, geography)
-    items = season_items(geography, days=3, scale=0.004)
-    for k in range(0, len(items), 500):
-        store.process(items[k:k + 500])
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, store, geography)
-    projector.recover()
-    projector.catch_up()
+    _, client, _, _ = projected_season(config, geography, days=3, scale=0.004, batch=500)
 
     page = write_report(client, geography, date(2026, 8, 1), date(2026, 8, 3), tmp_path / "report",
                         capacity_scale=0.004)
