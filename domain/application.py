@@ -341,7 +341,7 @@ class Population(Application):
                 person=person.pseudonym, occurred_at=cmd.occurred_at)
         dwelling = self._dwelling(unit, cmd.dwelling_id, cmd.grid_code)
         dwelling.declare(dwelling_type=cmd.dwelling_type or None, capacity=cmd.dwelling_capacity,
-                         occurred_at=cmd.occurred_at)
+                         occurred_at=cmd.occurred_at, address=cmd.dwelling_address)
         dwelling.occupant_arrived(person=person.pseudonym, occurred_at=cmd.occurred_at)
         lease_id = dwelling.lease_of_tenant(person.pseudonym, cmd.occurred_at)
         if lease_id is not None:

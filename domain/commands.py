@@ -31,6 +31,7 @@ class MoveIn(Command):
     origin: str = ""
     dwelling_type: str = ""  # owned | rented | collective | lodging, when the source states it
     dwelling_capacity: int | None = None  # declared capacity (persons), when the source states it
+    dwelling_address: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

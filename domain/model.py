@@ -211,6 +211,7 @@ class Dwelling(IntakeAggregate):
         self.latest: dict[str, list] = {}  # person → [when, present] of their newest fact (JSON-able for snapshots)
         self.dwelling_type: str | None = None
         self.capacity: int | None = None
+        self.address = ""
         self.over_occupied = False
         self.leases: dict[str, dict] = {}  # lease id → {"start", "end", "tenants"} in business time
 
@@ -219,17 +220,20 @@ class Dwelling(IntakeAggregate):
         return {person for person, (_, present) in self.latest.items() if present}
 
     # -- declared facts -------------------------------------------------------------------------------------
-    def declare(self, *, dwelling_type: str | None, capacity: int | None, occurred_at: datetime) -> None:
-        """Type and capacity as the latest source states them; only a change is recorded."""
+    def declare(self, *, dwelling_type: str | None, capacity: int | None, occurred_at: datetime,
+                address: str = "") -> None:
+        """Type, capacity and address as the latest source states them; only a change is recorded."""
         dwelling_type = dwelling_type or self.dwelling_type
         capacity = capacity or self.capacity
-        if (dwelling_type, capacity) != (self.dwelling_type, self.capacity):
-            self._declared(dwelling_type=dwelling_type, capacity=capacity, occurred_at=occurred_at)
+        address = address or self.address
+        if (dwelling_type, capacity, address) != (self.dwelling_type, self.capacity, self.address):
+            self._declared(dwelling_type=dwelling_type, capacity=capacity, occurred_at=occurred_at, address=address)
             self.assess_occupancy(occurred_at)
 
     @event("Declared")
-    def _declared(self, dwelling_type: str | None, capacity: int | None, occurred_at: datetime) -> None:
-        self.dwelling_type, self.capacity = dwelling_type, capacity
+    def _declared(self, dwelling_type: str | None, capacity: int | None, occurred_at: datetime,
+                  address: str = "") -> None:
+        self.dwelling_type, self.capacity, self.address = dwelling_type, capacity, address
 
     # -- occupancy ------------------------------------------------------------------------------------------
     def occupant_arrived(self, person: str, occurred_at: datetime) -> None:

@@ -92,7 +92,8 @@ def _person(data: dict[str, Any], where: str) -> c.PersonIdentity:
 def _move_in(p: dict[str, Any], common: dict[str, Any]) -> c.Command:
     return c.MoveIn(person=_person(p["person"], "person"), dwelling_id=p["dwelling_id"], grid_code=p["grid_code"],
                     household_id=p["household_id"], reason=p["reason"], origin=p.get("origin", ""),
-                    dwelling_type=p.get("dwelling_type", ""), dwelling_capacity=p.get("dwelling_capacity"), **common)
+                    dwelling_type=p.get("dwelling_type", ""), dwelling_capacity=p.get("dwelling_capacity"),
+                    dwelling_address=p.get("dwelling_address", ""), **common)
 
 
 def _move_out(p: dict[str, Any], common: dict[str, Any]) -> c.Command:

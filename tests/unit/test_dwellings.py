@@ -34,8 +34,10 @@ def end(lease_id, at):
 
 def test_a_dwelling_keeps_the_type_and_capacity_its_sources_declare(population):
     feed = Feed()
-    population.process([feed.item(move_in(person(), "D1", T0, dwelling_type="owned", dwelling_capacity=3))])
+    population.process([feed.item(move_in(person(), "D1", T0, dwelling_type="owned", dwelling_capacity=3,
+                                          dwelling_address="蓬莱区登州街道钟楼北路12号"))])
     assert (dwelling(population).dwelling_type, dwelling(population).capacity) == ("owned", 3)
+    assert dwelling(population).address == "蓬莱区登州街道钟楼北路12号"
     population.process([feed.item(start("L1", at=T0 + timedelta(days=1)))])  # let out: now a rented dwelling
     assert (dwelling(population).dwelling_type, dwelling(population).capacity) == ("rented", 3)
     assert event_names(population, Dwelling.create_id("D1")).count("Declared") == 2
