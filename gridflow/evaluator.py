@@ -1,5 +1,6 @@
-"""The built-in evaluator: runs every alert rule over the read models, raises or counts alerts, and lets the
-clock escalate those nobody acknowledged in time. Same Alert aggregate as Grafana's webhook."""
+"""The built-in evaluator: each round records the clock's facts (stays left open past their nights), runs every
+alert rule over the read models, raises or counts alerts, and lets the clock escalate those nobody acknowledged in
+time. Same Alert aggregate as Grafana's webhook."""
 from __future__ import annotations
 
 import logging
@@ -8,13 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
 from dashboards.rules import RULES, Context, Rule
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
+from projections import queries
 from gridflow.pipeline import in_background
 
 log = logging.getLogger("gridflow.evaluator")
@@ -32,8 +34,13 @@ class Evaluator:
 
     def run_once(self) -> dict[str, int]:
         now = self.clock()
+        if now.tzinfo is None:  # ClickHouse hands back naive UTC
+            now = now.replace(tzinfo=timezone.utc)
         ctx = Context(self.client, self.geography, now, self.capacity_scale)
         counts = {"findings": 0, "raised": 0, "repeated": 0, "escalated": 0}
+        with self.lock:  # the clock's facts first: stays past their nights (seen by the rules next round)
+            stays = queries.open_stays_due(self.client, now)
+            counts["stays_left_open"] = self.desk.app.record_open_stays(stays, now) if stays else 0
         for rule in self.rules:
             with self.lock:
                 findings = rule.findings(ctx)
@@ -72,5 +79,5 @@ def data_clock(client: Any, lock: threading.Lock) -> Callable[[], datetime]:
     def now() -> datetime:
         with lock:
             latest = client.query("SELECT max(occurred_at) FROM movements").result_rows[0][0]
-        return latest
+        return latest.replace(tzinfo=timezone.utc)
     return now
