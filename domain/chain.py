@@ -5,10 +5,12 @@ so changing, removing or inserting any stored event changes every digest from th
 whoever reads the log in order (the projector, every batch) and checked from the start by `gridflow verify`, which
 names the first position that does not match. Like recorders.py this is the store's persistence, not the model.
 Events are covered from the moment they are chained (the projector's lag: well under a second when it runs).
+On SQLite the chain lives in a file of its own beside the store, so chaining never waits for the intake's lock.
 """
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,21 +47,40 @@ class Verdict:
 
 
 class EventChain:
+    """PostgreSQL: the `event_chain` table in the store's database. SQLite: a file of its own beside the store
+    (`<store>.chain`), because SQLite locks the whole file per writer and the chain must not hold up the intake."""
+
     def __init__(self, recorder: Any):
         self.recorder = recorder
         self.postgres = isinstance(recorder, PostgresApplicationRecorder)
         self.mark = "%s" if self.postgres else "?"
-        blob = "BYTEA" if self.postgres else "BLOB"
-        with recorder.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS event_chain (notification_id BIGINT PRIMARY KEY, "
-                           f"digest {blob} NOT NULL)")
+        self._sqlite = None
+        if not self.postgres:
+            self._sqlite = sqlite3.connect(f"{recorder.datastore.pool.db_name}.chain", check_same_thread=False,
+                                           timeout=30)
+            self._sqlite.execute("PRAGMA journal_mode=WAL")
+        self._execute(f"CREATE TABLE IF NOT EXISTS event_chain (notification_id BIGINT PRIMARY KEY, "
+                      f"digest {'BYTEA' if self.postgres else 'BLOB'} NOT NULL)", commit=True)
         self._head: tuple[int, bytes] | None = None
 
+    def _execute(self, sql: str, params: Sequence[Any] = (), *, many: bool = False, commit: bool = False
+                 ) -> list[tuple[int, bytes]]:
+        """Run one statement; rows as (notification id, digest)."""
+        if self._sqlite is not None:
+            with self._sqlite:  # a transaction, committed on success
+                cursor = self._sqlite.executemany(sql, params) if many else self._sqlite.execute(sql, params)
+                return [(int(r[0]), bytes(r[1])) for r in cursor.fetchall()] if not many else []
+        with self.recorder.datastore.transaction(commit=commit) as cursor:
+            if many:
+                cursor.executemany(sql, params)
+                return []
+            cursor.execute(sql, params)
+            return [(int(r["notification_id"]), bytes(r["digest"])) for r in cursor.fetchall()] \
+                if cursor.description else []
+
     def head(self) -> tuple[int, bytes]:
-        with self.recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute("SELECT notification_id, digest FROM event_chain ORDER BY notification_id DESC LIMIT 1")
-            row = cursor.fetchone()
-        return (0, GENESIS) if row is None else (int(row["notification_id"]), bytes(row["digest"]))
+        rows = self._execute("SELECT notification_id, digest FROM event_chain ORDER BY notification_id DESC LIMIT 1")
+        return rows[0] if rows else (0, GENESIS)
 
     def extend(self, notifications: Sequence[Any]) -> int:
         """Chain the notifications past the head (they are read in order); return how many were added."""
@@ -76,9 +97,8 @@ class EventChain:
         if not rows:
             return 0
         try:
-            with self.recorder.datastore.transaction(commit=True) as cursor:
-                cursor.executemany(f"INSERT INTO event_chain VALUES ({self.mark}, {self.mark})", rows)
-        except IntegrityError:  # another reader chained them first: take its head next time
+            self._execute(f"INSERT INTO event_chain VALUES ({self.mark}, {self.mark})", rows, many=True, commit=True)
+        except (IntegrityError, sqlite3.IntegrityError):  # another reader chained them first: take its head next
             self._head = None
             return 0
         self._head = (last_id, digest)
@@ -101,10 +121,8 @@ class EventChain:
     def _chained(self) -> Iterator[tuple[int, bytes]]:
         after = 0
         while True:
-            with self.recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(f"SELECT notification_id, digest FROM event_chain WHERE notification_id > {self.mark} "
-                               f"ORDER BY notification_id LIMIT {PAGE}", (after,))
-                rows = [(int(r["notification_id"]), bytes(r["digest"])) for r in cursor.fetchall()]
+            rows = self._execute(f"SELECT notification_id, digest FROM event_chain WHERE notification_id > "
+                                 f"{self.mark} ORDER BY notification_id LIMIT {PAGE}", (after,))
             if not rows:
                 return
             yield from rows

@@ -66,7 +66,7 @@ def test_a_rewritten_chain_is_caught_by_an_anchor_kept_elsewhere(sealed):
     state[-1] ^= 0x01
     execute(population, "UPDATE {events} SET state = ? WHERE {id} = ?",
             (bytes(state), victim))
-    execute(population, "DELETE FROM event_chain WHERE notification_id >= ?", (victim,))
+    chain._execute(f"DELETE FROM event_chain WHERE notification_id >= {chain.mark}", (victim,), commit=True)
     chain._head = None
     chain.seal()  # the forger re-chains from the edited event on
     assert chain.verify().intact  # the store alone cannot tell ...
