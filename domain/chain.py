@@ -59,6 +59,7 @@ class EventChain:
             self._sqlite = sqlite3.connect(f"{recorder.datastore.pool.db_name}.chain", check_same_thread=False,
                                            timeout=30)
             self._sqlite.execute("PRAGMA journal_mode=WAL")
+            self._sqlite.execute("PRAGMA synchronous=NORMAL")  # a lost tail is re-chained from the store
         self._execute(f"CREATE TABLE IF NOT EXISTS event_chain (notification_id BIGINT PRIMARY KEY, "
                       f"digest {'BYTEA' if self.postgres else 'BLOB'} NOT NULL)", commit=True)
         self._head: tuple[int, bytes] | None = None
