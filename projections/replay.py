@@ -55,7 +55,7 @@ class ReplayResult:
 
 
 def rebuild(client: Any, store: Any, geography: Geography, database: str,
-            progress: Callable[[str], None] = lambda _: None, batch_size: int = 100_000) -> ReplayResult:
+            progress: Callable[[str], None] = lambda _: None, batch_size: int = 50_000) -> ReplayResult:
     """Project the whole store into a fresh `database` (dropped first if it exists). Uses the caller's client
     (its default database is restored afterwards): a second chdb connection in one process halves insert speed."""
     live = client.database
