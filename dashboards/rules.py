@@ -4,7 +4,6 @@ SQL (`Rule.sql`) and post to our webhook. A condition returns findings; each fin
 rule and the place (and tier), so a rule firing again on an open alert is counted on it, not raised twice."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -203,8 +202,3 @@ RULES: tuple[Rule, ...] = (
 )
 RULE_BY_ID = {rule.id: rule for rule in RULES}
 
-
-def describe() -> str:
-    """The rule table as JSON (for the README and for Grafana provisioning)."""
-    return json.dumps([{"id": r.id, "description": r.description, "level": r.level, "severity": r.severity,
-                        "ack_sla_s": r.ack_sla_s, "thresholds": r.thresholds} for r in RULES], indent=2)

@@ -167,7 +167,8 @@ def cmd_sweep_stays(args: argparse.Namespace) -> int:
     _, client, app, projector = bootstrap.read_side(Config.from_env())
     projector.catch_up()
     as_of = args.as_of or datetime.now(timezone.utc)
-    candidates, recorded = record_open_stays(app, client, projector, as_of)
+    candidates, recorded = record_open_stays(app, client, as_of)
+    projector.catch_up()
     print(f"as of {as_of.isoformat()}: {candidates} stays past their nights, {recorded} recorded as left open")
     return 0
 

@@ -58,7 +58,8 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
         published = stream_through(stack, simulator.messages())
         letters = read_dead_letters(stack.servers, expected=queries.intake_totals(stack.client)["rejected"])
         season_end = datetime(start.year, start.month, start.day, tzinfo=CST) + timedelta(days=days)
-        _, open_stays = record_open_stays(stack.reader, stack.client, stack.projector, season_end)
+        _, open_stays = record_open_stays(stack.reader, stack.client, season_end)
+        stack.projector.catch_up()
         say(f"clock at {season_end.isoformat()}: {open_stays} visitor stays recorded as left open")
         lock = threading.Lock()
         evaluator = Evaluator(AlertDesk(stack.reader), stack.client, geo, lambda: season_end, capacity_scale=scale,

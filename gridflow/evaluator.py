@@ -16,7 +16,7 @@ from uuid import UUID
 from dashboards.rules import RULES, Context, Rule
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
-from projections import queries
+from gridflow.clock import record_open_stays
 from gridflow.pipeline import in_background
 
 log = logging.getLogger("gridflow.evaluator")
@@ -39,8 +39,7 @@ class Evaluator:
         ctx = Context(self.client, self.geography, now, self.capacity_scale)
         counts = {"findings": 0, "raised": 0, "repeated": 0, "escalated": 0}
         with self.lock:  # the clock's facts first: stays past their nights (seen by the rules next round)
-            stays = queries.open_stays_due(self.client, now)
-            counts["stays_left_open"] = self.desk.app.record_open_stays(stays, now) if stays else 0
+            _, counts["stays_left_open"] = record_open_stays(self.desk.app, self.client, now)
         for rule in self.rules:
             with self.lock:
                 findings = rule.findings(ctx)
