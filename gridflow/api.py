@@ -56,8 +56,8 @@ def create_app(services: Services) -> FastAPI:
     s = services
 
     def audit(account: Account | None, action: str, resource: str, allowed: bool, reason: str) -> None:
-        with s.lock:
-            s.desk.record_access(at=s.clock(), account=account.name if account else "(anonymous)",
+        with s.lock:  # when it happened in the world, whatever business clock the alerts run on
+            s.desk.record_access(at=wall_clock(), account=account.name if account else "(anonymous)",
                                  role=account.role if account else "", action=action, resource=resource,
                                  allowed=allowed, reason=reason)
 
