@@ -46,6 +46,20 @@ def _grid_of_axes(n: int, width: float = 4.2, height: float = 2.6) -> tuple[Any,
     return fig, flat[:n]
 
 
+def _small_multiple(ax: Any, title: str) -> None:
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(labelsize=7)
+    ax.tick_params(axis="x", rotation=45)
+
+
+def _save(fig: Any, out: Path, filename: str, title: str | None = None) -> None:
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out / filename, dpi=90)
+    plt.close(fig)
+
+
 def plot_visitors_by_town(out: Path, daily: dict[str, list], geo: Geography, capacity_scale: float) -> Plot:
     beds = planner.beds_by_town(geo)
     fig, axes = _grid_of_axes(len(daily))
@@ -54,14 +68,9 @@ def plot_visitors_by_town(out: Path, daily: dict[str, list], geo: Geography, cap
         ax.plot([d for d, _, _ in days], [a for _, _, a in days], label="average", color="#7fb3d5")
         if beds.get(town):
             _tiers(ax, beds[town] * capacity_scale, "beds")
-        ax.set_title(geo.towns[town].name_en if town in geo.towns else town, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.tick_params(axis="x", rotation=45)
+        _small_multiple(ax, geo.towns[town].name_en if town in geo.towns else town)
     axes[0].legend(fontsize=6)
-    fig.suptitle("Lodged visitors present per day, by town, against 80/90/100 % of beds")
-    fig.tight_layout()
-    fig.savefig(out / "visitors_by_town.png", dpi=90)
-    plt.close(fig)
+    _save(fig, out, "visitors_by_town.png", "Lodged visitors present per day, by town, against 80/90/100 % of beds")
     return Plot("visitors_by_town.png", "Visitors present by day per town",
                 "Peak and average lodged visitors each day; dashed lines are 80/90/100 % of the town's beds.")
 
@@ -77,14 +86,10 @@ def plot_scenic(out: Path, scenic: dict[str, list], geo: Geography, capacity_sca
         for share, colour in TIER_COLOURS.items():
             ax.axhline(100 * share, color=colour, linewidth=1, linestyle="--")
         ax.set_ylabel("% of capacity", fontsize=7)
-        ax.set_title(area.name_en, fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.tick_params(axis="x", rotation=45)
+        _small_multiple(ax, area.name_en)
     axes[0].legend(fontsize=6)
-    fig.suptitle("Scenic areas: daily entries and peak present against carrying capacity (LB/T 034-2014)")
-    fig.tight_layout()
-    fig.savefig(out / "scenic_areas.png", dpi=90)
-    plt.close(fig)
+    _save(fig, out, "scenic_areas.png",
+          "Scenic areas: daily entries and peak present against carrying capacity (LB/T 034-2014)")
     return Plot("scenic_areas.png", "Scenic areas against carrying capacity",
                 "Bars: the day's gate entries as a share of the daily capacity; line: the day's peak of visitors "
                 "inside as a share of the instantaneous capacity; dashed: 80/90/100 %.")
@@ -102,9 +107,7 @@ def plot_top_grids(out: Path, top: list[dict[str, Any]], capacity_scale: float) 
         ax.text(peak, y, f" {load:.0%} of beds", va="center", fontsize=7)
     ax.set_xlabel("peak lodged visitors present")
     ax.set_title("Top grids by peak load")
-    fig.tight_layout()
-    fig.savefig(out / "top_grids.png", dpi=90)
-    plt.close(fig)
+    _save(fig, out, "top_grids.png")
     return Plot("top_grids.png", "Top grids by peak load",
                 "The grids with the most lodged visitors at their peak hour; colour marks the capacity tier reached.")
 
@@ -124,9 +127,7 @@ def plot_inflow(out: Path, inflow: dict[str, list], geo: Geography) -> Plot:
     ax.tick_params(axis="x", rotation=45, labelsize=7)
     if inflow:
         ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    fig.savefig(out / "inflow_by_week.png", dpi=90)
-    plt.close(fig)
+    _save(fig, out, "inflow_by_week.png")
     return Plot("inflow_by_week.png", "New-resident inflow by week",
                 "Move-ins of new residents (new homes, rentals, work, study) per week, stacked by town.")
 
@@ -143,9 +144,7 @@ def plot_year_over_year(out: Path, this_year: dict[str, list], last_year: dict[s
     ax.set_ylabel("district peak lodged visitors")
     ax.legend()
     ax.set_title("Year over year")
-    fig.tight_layout()
-    fig.savefig(out / "year_over_year.png", dpi=90)
-    plt.close(fig)
+    _save(fig, out, "year_over_year.png")
     return Plot("year_over_year.png", "Year over year", "District-wide daily peak of lodged visitors, this "
                 "season beside the same dates a year earlier.")
 
