@@ -75,14 +75,18 @@ class AlertDesk:
 
         return self._in_transaction(decide)
 
-    def acknowledge(self, alert_id: UUID, *, by: str, role: str, note: str, at: datetime) -> Alert:
+    def _change(self, alert_id: UUID, change: Callable[[Alert], None]) -> Alert:
+        """One command on one alert, in its own transaction."""
         def decide(touched: list[Any]) -> Alert:
             alert = self._get(alert_id)
-            alert.acknowledge(by=by, role=role, note=note, at=at)
+            change(alert)
             touched.append(alert)
             return alert
 
         return self._in_transaction(decide)
+
+    def acknowledge(self, alert_id: UUID, *, by: str, role: str, note: str, at: datetime) -> Alert:
+        return self._change(alert_id, lambda alert: alert.acknowledge(by=by, role=role, note=note, at=at))
 
     def resolve(self, alert_id: UUID, *, by: str, outcome: str, at: datetime) -> Alert:
         def decide(touched: list[Any]) -> Alert:
@@ -96,13 +100,7 @@ class AlertDesk:
         return self._in_transaction(decide)
 
     def escalate(self, alert_id: UUID, *, by: str, reason: str, at: datetime) -> Alert:
-        def decide(touched: list[Any]) -> Alert:
-            alert = self._get(alert_id)
-            alert.escalate(by=by, reason=reason, at=at)
-            touched.append(alert)
-            return alert
-
-        return self._in_transaction(decide)
+        return self._change(alert_id, lambda alert: alert.escalate(by=by, reason=reason, at=at))
 
     def escalate_due(self, open_alert_ids: Iterable[UUID], now: datetime) -> int:
         """The clock's part: every open, unacknowledged alert past its SLA climbs one loop."""

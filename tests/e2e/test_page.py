@@ -3,6 +3,7 @@ worker, acknowledge an alert with a note, see it move from the open list to the 
 from __future__ import annotations
 
 import shutil
+from uuid import UUID
 
 import pytest
 from selenium import webdriver
@@ -31,7 +32,7 @@ def browser():
 
 def test_a_grid_worker_acknowledges_an_alert_on_the_phone_page(config, geography, browser):
     world = make_world(config, geography)
-    alert_id = world.raise_alert(INSIDE, rule_id="over_occupied_dwelling", key="D-0006").replace("-", "")
+    alert_id = world.raise_alert(INSIDE, rule_id="over_occupied_dwelling", key="D-0006")
     world.raise_alert(world.outside, rule_id="over_occupied_dwelling", key="elsewhere")  # not his grid
     worker = world.accounts.by_name["worker"]
     wait = WebDriverWait(browser, 20)
@@ -56,4 +57,4 @@ def test_a_grid_worker_acknowledges_an_alert_on_the_phone_page(config, geography
         browser.find_element(By.ID, "lang").click()  # the English switch
         wait.until(lambda d: d.find_element(By.ID, "tab-acknowledged").text == "Acknowledged")
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"{card} .alert-status").text == "acknowledged")
-    assert world.desk.alert(__import__("uuid").UUID(alert_id)).acknowledged["note"] == "已上门核实"
+    assert world.desk.alert(UUID(alert_id)).acknowledged["note"] == "已上门核实"

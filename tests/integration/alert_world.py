@@ -38,7 +38,7 @@ class World:
             town_code=self.services.geography.grids[grid].town_code, summary=f"test alert {key}",
             evidence={"key": key}, ack_sla_s=900, at=self.now[0], source="test")
         self.project()
-        return str(alert_id)
+        return alert_id.hex  # as the API lists it
 
     def project(self) -> None:
         self.projector.catch_up()
