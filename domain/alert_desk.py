@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
 
 from domain.alerts import AccessLog, Alert, AlertSeries
+from domain.intake import retry_on_conflict
+from domain.privacy import mask
 
 T = TypeVar("T")
 
@@ -27,23 +28,24 @@ class AlertDesk:
 
     def _in_transaction(self, decide: Callable[[list[Any]], T], attempts: int = 5) -> T:
         """`decide(touched)` loads and changes aggregates, appending them to `touched`; saved together."""
-        for attempt in range(attempts):
-            touched: list[Any] = []
+        touched: list[Any] = []
+
+        def attempt() -> T:
+            touched.clear()
             result = decide(touched)
-            try:
-                if touched:
-                    self.app.save(*touched)
-                return result
-            except IntegrityError:
-                if self.app.repository.cache is not None:  # drop what the failed attempt changed
-                    for aggregate in touched:
-                        try:
-                            self.app.repository.cache.get(aggregate.id, evict=True)
-                        except KeyError:
-                            pass
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+            if touched:
+                self.app.save(*touched)
+            return result
+
+        def undo() -> None:  # drop what the failed attempt changed
+            cache = self.app.repository.cache
+            for aggregate in touched if cache is not None else ():
+                try:
+                    cache.get(aggregate.id, evict=True)
+                except KeyError:
+                    pass
+
+        return retry_on_conflict(attempt, undo, attempts)
 
     def alert(self, alert_id: UUID) -> Alert | None:
         return self._get(alert_id)
@@ -54,8 +56,11 @@ class AlertDesk:
         return Alert.create_id(fingerprint, series.current) if series is not None and series.open else None
 
     def raise_or_repeat(self, *, fingerprint: str, rule_id: str, severity: str, grid_code: str, town_code: str,
-                        summary: str, evidence: dict, ack_sla_s: int, at: datetime, source: str) -> tuple[UUID, bool]:
-        """(alert id, newly raised?) — an open alert with this fingerprint is counted, not duplicated."""
+                        summary: str, evidence: dict, ack_sla_s: int, at: datetime, source: str,
+                        level: str = "grid") -> tuple[UUID, bool]:
+        """(alert id, newly raised?) — an open alert with this fingerprint is counted, not duplicated. Text from
+        outside (a Grafana summary, labels) is screened for personal data first."""
+        summary, evidence = mask(summary), screened(evidence)
         def decide(touched: list[Any]) -> tuple[UUID, bool]:
             series = self._get(AlertSeries.create_id(fingerprint)) or AlertSeries(fingerprint=fingerprint)
             if series.open:
@@ -69,7 +74,7 @@ class AlertDesk:
             series.occurrence_opened(occurrence=occurrence)
             alert = Alert(fingerprint=fingerprint, occurrence=occurrence, rule_id=rule_id, severity=severity,
                           grid_code=grid_code, town_code=town_code, summary=summary, evidence=evidence,
-                          ack_sla_s=ack_sla_s, raised_at=at, source=source)
+                          ack_sla_s=ack_sla_s, raised_at=at, source=source, level=level)
             touched.append(alert)
             return alert.id, True
 
@@ -120,7 +125,18 @@ class AlertDesk:
         def decide(touched: list[Any]) -> None:
             log = self._get(AccessLog.create_id(day)) or AccessLog(day=day)
             log.record(at=at, account=account, role=role, action=action, resource=resource, allowed=allowed,
-                       reason=reason)
+                       reason=mask(reason))
             touched.append(log)
 
         self._in_transaction(decide)
+
+
+def screened(value: Any) -> Any:
+    """Every string inside, masked for personal data."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: screened(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [screened(v) for v in value]
+    return value

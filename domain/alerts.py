@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.model import aggregate_id
+from domain.privacy import mask
 
 LEVELS = ("grid", "town", "district")
 
@@ -23,6 +24,10 @@ class AlertClosed(Exception):
 
 class AlreadyAcknowledged(Exception):
     """Someone acknowledged it already."""
+
+
+class AlreadyAtDistrict(Exception):
+    """The alert is at the district already: there is no higher loop to hand it to."""
 
 
 class Alert(Aggregate):
@@ -36,11 +41,11 @@ class Alert(Aggregate):
     @event("Raised")
     def __init__(self, fingerprint: str, occurrence: int, rule_id: str, severity: str, grid_code: str,
                  town_code: str, summary: str, evidence: dict, ack_sla_s: int, raised_at: datetime,
-                 source: str) -> None:
+                 source: str, level: str = "grid") -> None:
         self.fingerprint, self.occurrence, self.rule_id, self.severity = fingerprint, occurrence, rule_id, severity
         self.grid_code, self.town_code, self.summary, self.evidence = grid_code, town_code, summary, evidence
         self.ack_sla_s, self.raised_at, self.source = ack_sla_s, raised_at, source
-        self.level = "grid"  # who must act now
+        self.level = level  # who must act now: the grid, unless the alert could not be placed in one
         self.level_since = raised_at
         self.acknowledged: dict | None = None
         self.resolved: dict | None = None
@@ -74,7 +79,7 @@ class Alert(Aggregate):
         self.check_open()
         if self.acknowledged is not None:
             raise AlreadyAcknowledged(self.acknowledged["by"])
-        self._acknowledged(by=by, role=role, note=note, at=at,
+        self._acknowledged(by=by, role=role, note=mask(note), at=at,
                            within_sla=at <= self.level_since + timedelta(seconds=self.ack_sla_s),
                            level=self.level)
 
@@ -84,7 +89,7 @@ class Alert(Aggregate):
 
     def resolve(self, by: str, outcome: str, at: datetime) -> None:
         self.check_open()
-        self._resolved(by=by, outcome=outcome, at=at)
+        self._resolved(by=by, outcome=mask(outcome), at=at)
 
     @event("Resolved")
     def _resolved(self, by: str, outcome: str, at: datetime) -> None:
@@ -103,8 +108,8 @@ class Alert(Aggregate):
         """By hand: a grid worker who cannot handle it hands it up."""
         self.check_open()
         if self.level == LEVELS[-1]:
-            raise AlertClosed("already at the district")
-        self._escalated(to=LEVELS[LEVELS.index(self.level) + 1], at=at, by=by, reason=reason)
+            raise AlreadyAtDistrict(str(self.id))
+        self._escalated(to=LEVELS[LEVELS.index(self.level) + 1], at=at, by=by, reason=mask(reason))
 
     @event("Escalated")
     def _escalated(self, to: str, at: datetime, by: str, reason: str) -> None:

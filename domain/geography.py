@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+
+from domain import errors
 
 
 class InvalidGeography(ValueError):
@@ -135,6 +137,41 @@ class Geography:
             if lodging.beds <= 0:
                 raise InvalidGeography(f"lodging {lodging.code}: beds must be > 0")
 
+    # -- questions the intake asks (they raise the reject reason when the answer is no) ---------------------------
+    def check_grid(self, grid_code: str, occurred_at: datetime) -> None:
+        """The grid exists and was drawn as such on that (business) day: history keeps retired grids."""
+        grid = self.grids.get(grid_code)
+        if grid is None:
+            raise errors.UnknownGrid(grid_code)
+        if not grid.in_force(occurred_at.date()):
+            raise errors.GridNotInForce(f"{grid_code} is drawn {grid.valid_from or '…'} to {grid.valid_to or '…'}"
+                                        f" ({' '.join(grid.replaced_by) or 'new'})")
+
+    def lodging_grid(self, lodging_code: str) -> str:
+        lodging = self.lodgings.get(lodging_code)
+        if lodging is None:
+            raise errors.UnknownLodging(lodging_code)
+        return lodging.grid_code
+
+    def scenic_area(self, area_code: str) -> ScenicArea:
+        area = self.scenic_areas.get(area_code)
+        if area is None:
+            raise errors.UnknownScenicArea(area_code)
+        return area
+
+    def in_district(self, region: str) -> bool:
+        return region.startswith(self.district_code)
+
+    def levels_outside(self, assigned_grid: str, grid_code: str) -> set[str]:
+        """Which levels of the assigned area ("grid", "town", "district") a place lies outside of; a place
+        without a grid is outside the district."""
+        if not grid_code:
+            return {"grid", "town", "district"}
+        outside = set() if grid_code == assigned_grid else {"grid"}
+        if self.town_of_grid(grid_code) != self.town_of_grid(assigned_grid):
+            outside.add("town")
+        return outside
+
     def town_of_grid(self, grid_code: str) -> str:
         return self.grids[grid_code].town_code
 
@@ -164,3 +201,27 @@ class Geography:
 
     def towns_by_kind(self) -> Counter[str]:
         return Counter(t.kind for t in self.towns.values())
+
+
+class NoReference:
+    """Stands in for the reference geography where a model runs without one (model tests): every grid is in
+    force and the district contains every region; nothing is known of lodgings, scenic areas or towns."""
+
+    district_code = ""
+
+    def check_grid(self, grid_code: str, occurred_at: datetime) -> None:
+        pass
+
+    def lodging_grid(self, lodging_code: str) -> str:
+        raise errors.UnknownLodging(lodging_code)
+
+    def scenic_area(self, area_code: str) -> ScenicArea:
+        raise errors.UnknownScenicArea(area_code)
+
+    def in_district(self, region: str) -> bool:
+        return True
+
+    def levels_outside(self, assigned_grid: str, grid_code: str) -> set[str]:
+        if not grid_code:
+            return {"grid", "town", "district"}
+        return set() if grid_code == assigned_grid else {"grid"}

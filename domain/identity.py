@@ -11,13 +11,11 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from domain.errors import InvalidIdNumber  # noqa: F401 - re-exported: the identity module names its own error
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-
-
-class InvalidIdNumber(ValueError):
-    """The text is not a valid 18-character resident identity number."""
 
 
 def check_digit(first17: str) -> str:

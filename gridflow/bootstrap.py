@@ -1,71 +1,114 @@
-"""The one place that wires adapters into the rooms (cosmicpython's bootstrap): config → ready objects."""
+"""The one composition root (cosmicpython's bootstrap): `bootstrap(config)` wires the adapters into the rooms and
+returns one object the CLI, `serve`, the demo and the tests use. Each part is opened on first use, so a command
+opens only what it needs, and an operator's mistake (a wrong URL, an unreachable server, a wrong key) surfaces as
+one `OperatorError` naming the cause."""
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
 from domain.application import Population
-from domain.chain import EventChain
 from domain.geography import Geography
 from domain.identity import Pseudonymizer
 from gridflow.config import Config
+from gridflow.errors import ClickHouseBusy, OperatorError, explain
 from gridflow.reference import load_geography
-from projections.projector import Projector, open_database
+from projections.projector import Projector
+from projections.schema import open_database
+from stores import plug_in, recorder_env
+from stores.chain import EventChain
+from stores.originals import OriginalsVault
 from streams.dead_letter import DeadLetterPublisher, make_cipher
 from streams.intake import IntakeHandler
+from streams.producer import kafka_producer
 
 log = logging.getLogger("gridflow")
+CONNECT_TIMEOUT_S = 5
 
 
-def geography(config: Config) -> Geography:
-    return load_geography(config.reference_dir)
+class Gridflow:
+    """The wired system for one configuration."""
+
+    def __init__(self, config: Config, geography: Geography | None = None):
+        self.config = config
+        if geography is not None:
+            self.geography = geography
+
+    @cached_property
+    def geography(self) -> Geography:
+        return load_geography(self.config.reference_dir)
+
+    @cached_property
+    def store(self) -> Population:
+        """The event store's application, with its SQL side tables plugged in; checked to open with our key."""
+        try:
+            app = plug_in(Population(recorder_env(self.config.event_store_env()), geography=self.geography,
+                                     pseudonymize=Pseudonymizer(self.config.pseudonym_key),
+                                     priority_categories=self.config.priority_categories))
+            first = app.recorder.select_notifications(start=1, limit=1)
+        except Exception as e:
+            raise OperatorError(explain(e, f"the event store {self.config.event_store_display}")) from e
+        if first:
+            try:
+                app.mapper.to_domain_event(first[0])
+            except Exception as e:
+                raise OperatorError(f"the cipher key does not open the event store {self.config.event_store_display}"
+                                    " (GRIDFLOW_CIPHER_KEY, or keys/cipher.key in the data directory)") from e
+        return app
+
+    @cached_property
+    def clickhouse(self) -> Any:
+        """clickhouse-connect client: embedded chdb (`chdb:///path`) or a server (`http://user:pass@host:8123`),
+        with our database created, made the default and given its tables."""
+        return self.open_clickhouse(self.config.clickhouse_database)
+
+    def open_clickhouse(self, database: str) -> Any:
+        import clickhouse_connect
+
+        dsn = self.config.clickhouse_dsn
+        url = urlparse(dsn)
+        try:
+            if url.scheme == "chdb":
+                client = clickhouse_connect.get_client(interface="chdb", path=url.path)
+            elif url.scheme in ("http", "https"):
+                client = clickhouse_connect.get_client(dsn=dsn, connect_timeout=CONNECT_TIMEOUT_S,
+                                                       send_receive_timeout=60)
+            else:
+                raise OperatorError(f"GRIDFLOW_CLICKHOUSE must be chdb:///… or http(s)://…, not {url.scheme}://")
+            return open_database(client, database)
+        except OperatorError:
+            raise
+        except Exception as e:
+            error = ClickHouseBusy if "Cannot lock file" in str(e) else OperatorError
+            raise error(explain(e, f"ClickHouse at {self.config.clickhouse_display}")) from e
+
+    @cached_property
+    def chain(self) -> EventChain:
+        return EventChain(self.store.recorder)
+
+    @cached_property
+    def projector(self) -> Projector:
+        return Projector(self.clickhouse, self.store, self.geography, batch_size=self.config.projector_batch_size,
+                         chain=self.chain)
+
+    def recovered_projector(self) -> Projector:
+        self.projector.recover()
+        return self.projector
+
+    def vault(self) -> OriginalsVault:
+        return OriginalsVault(self.store.recorder)
+
+    def intake_handler(self, servers: str) -> IntakeHandler:
+        publisher = DeadLetterPublisher(kafka_producer(servers), make_cipher(self.config.cipher_key),
+                                        vault=self.vault())
+        return IntakeHandler(self.store, publisher)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
 
 
-def population(config: Config, geo: Geography | None = None) -> Population:
-    return Population(config.event_store_env(), geography=geo or geography(config),
-                      pseudonymize=Pseudonymizer(config.pseudonym_key),
-                      priority_categories=config.priority_categories)
-
-
-def clickhouse(config: Config, database: str | None = None) -> Any:
-    """clickhouse-connect client: embedded chdb (`chdb:///path`) or a server (`http://user:pass@host:8123`),
-    with our database (or `database`) created, made the default and given its tables."""
-    import clickhouse_connect
-
-    url = urlparse(config.clickhouse_dsn)
-    if url.scheme == "chdb":
-        client = clickhouse_connect.get_client(interface="chdb", path=url.path)
-    elif url.scheme in ("http", "https"):
-        client = clickhouse_connect.get_client(dsn=config.clickhouse_dsn)
-    else:
-        raise ValueError(f"GRIDFLOW_CLICKHOUSE must be chdb:///… or http(s)://…, not {url.scheme}://")
-    return open_database(client, database or config.clickhouse_database)
-
-
-def kafka_producer(bootstrap: str) -> Any:
-    from kafka import KafkaProducer
-
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=10, batch_size=256 * 1024,
-                         max_in_flight_requests_per_connection=1, retries=5)
-
-
-def intake_handler(config: Config, bootstrap: str, pop: Population | None = None) -> IntakeHandler:
-    publisher = DeadLetterPublisher(kafka_producer(bootstrap), make_cipher(config.cipher_key))
-    return IntakeHandler(pop or population(config), publisher)
-
-
-def projector(config: Config, client: Any, pop: Population | None = None, geo: Geography | None = None) -> Projector:
-    geo = geo or geography(config)
-    pop = pop or Population(config.event_store_env(), geography=geo)
-    return Projector(client, pop, geo, batch_size=config.projector_batch_size, chain=EventChain(pop.recorder))
-
-
-def read_side(config: Config) -> tuple[Geography, Any, Population, Projector]:
-    """Geography, ClickHouse client, the store's application and a recovered projector over them."""
-    geo = geography(config)
-    client = clickhouse(config)
-    store = population(config, geo)
-    follower = projector(config, client, store, geo)
-    follower.recover()
-    return geo, client, store, follower
+def bootstrap(config: Config, geography: Geography | None = None) -> Gridflow:
+    return Gridflow(config, geography)

@@ -3,12 +3,25 @@ from __future__ import annotations
 
 import os
 import secrets
-from base64 import b64encode
+from base64 import b64decode, b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from domain.application import DEFAULT_PRIORITY_CATEGORIES
+from gridflow.errors import OperatorError
+from gridflow.secret_files import with_secret_files
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int = 1, high: int = 1_000_000) -> int:
+    text = env.get(name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        raise OperatorError(f"{name} must be a whole number, not {text!r}") from None
+    if not low <= value <= high:
+        raise OperatorError(f"{name} must be between {low} and {high}, not {value}")
+    return value
 
 
 @dataclass
@@ -28,9 +41,13 @@ class Config:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
-        env = dict(os.environ if env is None else env)
+        env = with_secret_files(os.environ if env is None else env)  # NAME or NAME_FILE (Docker secrets)
         data_dir = Path(env.get("GRIDFLOW_DATA_DIR", ".gridflow")).resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OperatorError(f"cannot create the data directory {data_dir} (GRIDFLOW_DATA_DIR): "
+                                f"{e.strerror or e}") from None
         config = cls(
             data_dir=data_dir,
             kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
@@ -41,12 +58,14 @@ class Config:
                 s.strip() for s in env.get("GRIDFLOW_PRIORITY_CATEGORIES", ",".join(DEFAULT_PRIORITY_CATEGORIES))
                 .split(",") if s.strip()),
             clickhouse_database=env.get("GRIDFLOW_CLICKHOUSE_DATABASE", "gridflow"),
-            batch_size=int(env.get("GRIDFLOW_BATCH_SIZE", "500")),
-            projector_batch_size=int(env.get("GRIDFLOW_PROJECTOR_BATCH_SIZE", "5000")),
+            batch_size=_int(env, "GRIDFLOW_BATCH_SIZE", 500, high=10_000),
+            projector_batch_size=_int(env, "GRIDFLOW_PROJECTOR_BATCH_SIZE", 5000, high=200_000),
         )
         config.cipher_key = env.get("GRIDFLOW_CIPHER_KEY") or config._kept_key("cipher.key", 32)
         pseudonym = env.get("GRIDFLOW_PSEUDONYM_KEY") or config._kept_key("pseudonym.key", 32)
         config.pseudonym_key = pseudonym.encode()
+        if len(config.pseudonym_key) < 16:
+            raise OperatorError("GRIDFLOW_PSEUDONYM_KEY must be at least 16 characters")
         return config
 
     @staticmethod
@@ -80,6 +99,7 @@ class Config:
     def event_store_env(self) -> dict[str, str]:
         """eventsourcing settings for the Population application (encrypted at rest with AES-GCM)."""
         env = {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": self.cipher_key}
+        self.check_cipher_key()
         url = urlparse(self.event_store_url)
         if url.scheme == "sqlite":
             path = Path(unquote(url.path))
@@ -88,7 +108,34 @@ class Config:
         elif url.scheme in ("postgresql", "postgres"):
             env.update(PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_DBNAME=url.path.lstrip("/"),
                        POSTGRES_HOST=url.hostname or "127.0.0.1", POSTGRES_PORT=str(url.port or 5432),
-                       POSTGRES_USER=unquote(url.username or ""), POSTGRES_PASSWORD=unquote(url.password or ""))
+                       POSTGRES_USER=unquote(url.username or ""), POSTGRES_PASSWORD=unquote(url.password or ""),
+                       # give up on an unreachable server within seconds; after a restart, pooled connections
+                       # are checked before use instead of failing the next transaction
+                       POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_PRE_PING="y")
         else:
-            raise ValueError(f"GRIDFLOW_EVENT_STORE must be sqlite:///… or postgresql://…, not {url.scheme}://")
+            raise OperatorError(f"GRIDFLOW_EVENT_STORE must be sqlite:///… or postgresql://…, not {url.scheme}://")
         return env
+
+    def check_cipher_key(self) -> None:
+        try:
+            key = b64decode(self.cipher_key, validate=True)
+        except ValueError:
+            key = b""
+        if len(key) not in (16, 24, 32):
+            raise OperatorError("GRIDFLOW_CIPHER_KEY must be a base64 AES key of 16, 24 or 32 bytes")
+
+    @property
+    def event_store_display(self) -> str:
+        """The store's URL without its password (for messages and logs)."""
+        return _without_password(self.event_store_url)
+
+    @property
+    def clickhouse_display(self) -> str:
+        return _without_password(self.clickhouse_dsn)
+
+
+def _without_password(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return url.replace(f":{parsed.password}@", ":***@", 1)

@@ -2,25 +2,29 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import threading
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from gridflow import bootstrap
 from domain.alert_desk import AlertDesk
+from gridflow.bootstrap import Gridflow
 from gridflow.clock import record_open_stays
-from gridflow.evaluator import Evaluator
-from gridflow.serving import make_services
 from gridflow.config import Config
+from gridflow.errors import OperatorError
+from gridflow.evaluator import Evaluator
 from gridflow.pipeline import local_stack, stream_through
-from projections import queries
-from projections.projector import all_notifications, table_counts
+from gridflow.relay import registration
+from gridflow.serving import demo_services
+from projections import alert_queries, queries
+from projections.projector import all_notifications
 from projections.rows import MOVEMENT_TOPICS
+from projections.schema import table_counts
 from streams.dead_letter import make_cipher, open_original, read_dead_letters
 from streams.simulator import CST, Simulator
 
@@ -35,22 +39,37 @@ def fresh_embedded_state(config: Config) -> None:
     if not config.uses_default_stores():
         say("note: external stores configured; they must be fresh for a demo on an embedded broker")
         return
+    check_not_served(config)
     shutil.rmtree(config.data_dir / "clickhouse", ignore_errors=True)
     (config.data_dir / "accounts.json").unlink(missing_ok=True)  # re-seeded around this run's busiest grid
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{config.data_dir / 'events.sqlite'}{suffix}").unlink(missing_ok=True)
+    store = config.data_dir / "events.sqlite"  # and the event chain beside it, which belongs to that store
+    for path in (store, Path(f"{store}.chain")):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date, bad_share: float,
+def check_not_served(config: Config) -> None:
+    """A running server (another demo, `gridflow serve`) holds these stores: starting afresh would pull them
+    from under it."""
+    try:
+        pid = json.loads(registration(config).read_text())["pid"]
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError):
+        return
+    raise OperatorError(f"a gridflow server (pid {pid}) is serving {config.data_dir}; stop it before a new demo")
+
+
+def run_demo(system: Gridflow, *, days: int, scale: float, seed: int, start: date, bad_share: float,
              json_path: Path | None, serve: bool = False, port: int = 8080) -> dict[str, Any]:
     t0 = time.monotonic()
+    config = system.config
     if not config.kafka_bootstrap:
         fresh_embedded_state(config)
-    geo = bootstrap.geography(config)
+    geo = system.geography
     say(f"reference geography: {geo.shape()}")
     for note in config.key_notes:
         say(f"keys: {note}")
-    with local_stack(config, geo) as stack:
+    with local_stack(config, system=system) as stack:
         say(f"kafka: {stack.servers} ({'configured' if config.kafka_bootstrap else 'embedded Tansu'})")
         simulator = Simulator(geo, start=start, days=days, scale=scale, seed=seed, bad_share=bad_share)
         say(f"producing a simulated season: {days} days from {start}, scale {scale}, seed {seed}; "
@@ -61,17 +80,17 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
         _, open_stays = record_open_stays(stack.reader, stack.client, season_end)
         stack.projector.catch_up()
         say(f"clock at {season_end.isoformat()}: {open_stays} visitor stays recorded as left open")
-        lock = threading.Lock()
-        evaluator = Evaluator(AlertDesk(stack.reader), stack.client, geo, lambda: season_end, capacity_scale=scale,
+        lock = threading.RLock()
+        evaluator = Evaluator(AlertDesk(system.store), stack.client, geo, lambda: season_end, capacity_scale=scale,
                               lock=lock)
         rounds = evaluator.run_once()
         stack.projector.catch_up()
         say(f"alert rules at {season_end.isoformat()}: {rounds['raised']} alerts raised")
-        services = make_services(config, stack.reader, stack.client, geo, clock=lambda: season_end, lock=lock)
-        summary = summarise(config, stack.client, stack.reader, published, letters, start, time.monotonic() - t0)
+        services, tokens = demo_services(system, lambda: season_end, lock)
+        summary = summarise(config, stack.client, stack.reader, published, letters, start, time.monotonic() - t0,
+                            system.vault())
         summary["scale"], summary["days"], summary["seed"] = scale, days, seed
-        summary["alerts_by_rule"] = dict(stack.client.query(
-            "SELECT rule_id, count() FROM alerts_current GROUP BY rule_id ORDER BY rule_id").result_rows)
+        summary["alerts_by_rule"] = alert_queries.alerts_by_rule(stack.client)
         add_capacity(summary["towns"], geo, scale)
         print_summary(summary, geo)
         if json_path:
@@ -79,20 +98,19 @@ def run_demo(config: Config, *, days: int, scale: float, seed: int, start: date,
             json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
             say(f"summary written to {json_path}")
         if serve:
-            serve_until_interrupted(stack, services, evaluator, port)
+            serve_until_interrupted(system, services, tokens, port, scale)
     return summary
 
 
-def serve_until_interrupted(stack: Any, services: Any, evaluator: Any, port: int) -> None:
+def serve_until_interrupted(system: Gridflow, services: Any, tokens: dict[str, str], port: int,
+                            scale: float) -> None:
     """The grid-worker page and the API on the demo's data, until Ctrl-C."""
-    from gridflow.evaluator import evaluating
-    from gridflow.pipeline import following
-    from gridflow.serving import free_port, print_accounts, serving
+    from gridflow.serving import free_port, print_accounts, running
 
     try:
-        with following(stack.projector), evaluating(evaluator, 2.0), \
-                serving(services, "127.0.0.1", port or free_port()) as url:
-            print_accounts(services.accounts, url)
+        with running(system, services, host="127.0.0.1", port=port or free_port(), every_s=2.0,
+                     capacity_scale=scale, project=True) as url:
+            print_accounts(tokens, services.accounts, url)
             print("serving until Ctrl-C", flush=True)
             threading.Event().wait()
     except KeyboardInterrupt:
@@ -100,7 +118,7 @@ def serve_until_interrupted(stack: Any, services: Any, evaluator: Any, port: int
 
 
 def summarise(config: Config, client: Any, reader: Any, published: Any, letters: list[dict[str, Any]],
-              start: date, elapsed_s: float) -> dict[str, Any]:
+              start: date, elapsed_s: float, vault: Any = None) -> dict[str, Any]:
     totals = queries.intake_totals(client)
     stored = dict(Counter(n.topic for n in all_notifications(reader.recorder)))  # no decoding needed
     cipher = make_cipher(config.cipher_key)
@@ -111,7 +129,7 @@ def summarise(config: Config, client: Any, reader: Any, published: Any, letters:
         if letter is not None:
             seeded_found += 1
             seeded_reason_ok += letter["reason"] == reason
-            seeded_bytes_ok += open_original(letter, cipher) == original
+            seeded_bytes_ok += open_original(letter, cipher, vault) == original
     season_start = datetime(start.year, start.month, start.day, tzinfo=CST).astimezone(timezone.utc)
     projected_facts = sum(n for topic, n in stored.items() if topic in MOVEMENT_TOPICS)
     return {

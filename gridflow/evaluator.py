@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from uuid import UUID
 
 from dashboards.rules import RULES, Context, Rule
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
 from gridflow.clock import record_open_stays
+from projections import alert_queries, queries
 from gridflow.pipeline import in_background
 
 log = logging.getLogger("gridflow.evaluator")
@@ -30,7 +30,7 @@ class Evaluator:
     clock: Callable[[], datetime]
     capacity_scale: float = 1.0
     rules: tuple[Rule, ...] = RULES
-    lock: threading.Lock = field(default_factory=threading.Lock)  # shared with the API
+    lock: threading.RLock = field(default_factory=threading.RLock)  # shared with the API
 
     def run_once(self) -> dict[str, int]:
         now = self.clock()
@@ -52,9 +52,7 @@ class Evaluator:
                 counts["findings"] += 1
                 counts["raised" if new else "repeated"] += 1
         with self.lock:
-            open_ids = [UUID(a) for (a,) in self.client.query(
-                "SELECT alert_id FROM alerts_current WHERE status = 'open' AND level != 'district'").result_rows]
-            counts["escalated"] = self.desk.escalate_due(open_ids, now)
+            counts["escalated"] = self.desk.escalate_due(alert_queries.escalation_candidates(self.client), now)
         return counts
 
 
@@ -73,10 +71,10 @@ def evaluating(evaluator: Evaluator, every_s: float = 1.0) -> Iterator[threading
         yield thread
 
 
-def data_clock(client: Any, lock: threading.Lock) -> Callable[[], datetime]:
-    """Business time as the data tells it (the latest fact projected): for simulated seasons."""
+def data_clock(client: Any, lock: threading.RLock) -> Callable[[], datetime]:
+    """Business time as the data tells it (the latest fact projected): for simulated seasons. Takes the shared
+    (re-entrant) lock, so a request already holding it may ask the time."""
     def now() -> datetime:
         with lock:
-            latest = client.query("SELECT max(occurred_at) FROM movements").result_rows[0][0]
-        return latest.replace(tzinfo=timezone.utc)
+            return queries.latest_fact_time(client)
     return now

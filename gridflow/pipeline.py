@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from domain.geography import Geography
+from gridflow.bootstrap import Gridflow, bootstrap
 from gridflow.config import Config
 from projections.projector import Projector
 from streams.producer import Published
 
 
 @contextmanager
-def intake_worker(config: Config, bootstrap: str, log_path: Path, group_id: str | None = None) -> Iterator[subprocess.Popen]:
+def intake_worker(config: Config, servers: str, log_path: Path, group_id: str | None = None) -> Iterator[subprocess.Popen]:
     """`gridflow worker` in its own process (as in production), stopped with SIGTERM on exit."""
-    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap, GRIDFLOW_DATA_DIR=str(config.data_dir),
+    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=servers, GRIDFLOW_DATA_DIR=str(config.data_dir),
                GRIDFLOW_EVENT_STORE=config.event_store_url, GRIDFLOW_CIPHER_KEY=config.cipher_key,
                GRIDFLOW_PSEUDONYM_KEY=config.pseudonym_key.decode(), GRIDFLOW_BATCH_SIZE=str(config.batch_size),
                GRIDFLOW_GROUP_ID=group_id or f"gridflow-intake-{uuid.uuid4().hex[:8]}")
@@ -109,41 +110,52 @@ def progress(text: str, final: bool = False) -> None:
 class Stack:
     """Everything a local run needs, opened once: ClickHouse, the store's read side, the projector, Kafka."""
 
-    config: Config
-    geo: Geography
-    client: Any
-    reader: Any
-    projector: Projector
+    system: Gridflow
     servers: str
+
+    @property
+    def config(self) -> Config:
+        return self.system.config
+
+    @property
+    def geo(self) -> Geography:
+        return self.system.geography
+
+    @property
+    def client(self) -> Any:
+        return self.system.clickhouse
+
+    @property
+    def reader(self) -> Any:
+        return self.system.store
+
+    @property
+    def projector(self) -> Projector:
+        return self.system.projector
 
 
 @contextmanager
-def local_stack(config: Config, geo: Geography | None = None) -> Iterator[Stack]:
-    from gridflow import bootstrap
+def local_stack(config: Config, geo: Geography | None = None, system: Gridflow | None = None) -> Iterator[Stack]:
     from gridflow.runtime import kafka
     from streams.topics import ensure_topics
 
-    geo = geo or bootstrap.geography(config)
-    client = bootstrap.clickhouse(config)
-    reader = bootstrap.population(config, geo)
-    projector = bootstrap.projector(config, client, reader, geo)
-    projector.recover()
+    system = system or bootstrap(config, geo)
+    system.recovered_projector()
     with kafka(config.kafka_bootstrap, config.data_dir / "logs") as servers:
         ensure_topics(servers)
-        yield Stack(config, geo, client, reader, projector, servers)
+        yield Stack(system, servers)
 
 
 def stream_through(stack: Stack, messages: Iterable[Any], *, group_id: str | None = None,
                    expect_handled: Callable[[int], int] = lambda published: published) -> Published:
     """Publish `messages`, run the intake worker and the projector until every message is handled and
     projected. `expect_handled` maps the published count to the total the ledger must reach."""
-    from gridflow import bootstrap
-    from streams.producer import publish
+    from streams.producer import kafka_producer, publish
 
     before = stack.projector.handled
     with intake_worker(stack.config, stack.servers, stack.config.data_dir / "logs" / "worker.log",
                        group_id) as worker, following(stack.projector) as follower:
-        producer = bootstrap.kafka_producer(stack.servers)
+        producer = kafka_producer(stack.servers)
         published = publish(producer, messages, lambda n: progress(f"produced {n}"))
         producer.close()
         progress(f"produced {published.count} messages ({len(published.bad)} seeded bad ones)", final=True)

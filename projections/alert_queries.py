@@ -35,6 +35,24 @@ def alerts(client: Any, grids: frozenset[str] | None, status: str = "open", rule
     return rows
 
 
+def escalation_candidates(client: Any) -> list[UUID]:
+    """Open alerts below the district: the clock may move them up a loop."""
+    return [UUID(a) for (a,) in client.query(
+        "SELECT alert_id FROM alerts_current WHERE status = 'open' AND level != 'district'").result_rows]
+
+
+def busiest_grid(client: Any) -> str | None:
+    """The grid with the most open alerts (the demo seeds its accounts around it)."""
+    rows = client.query("SELECT grid_code FROM alerts_current WHERE status = 'open' AND grid_code != '' "
+                        "GROUP BY grid_code ORDER BY count() DESC, grid_code LIMIT 1").result_rows
+    return rows[0][0] if rows else None
+
+
+def alerts_by_rule(client: Any) -> dict[str, int]:
+    return {rule: int(n) for rule, n in client.query(
+        "SELECT rule_id, count() FROM alerts_current GROUP BY rule_id ORDER BY rule_id").result_rows}
+
+
 def alert_history(client: Any, alert_id: UUID) -> list[dict[str, Any]]:
     rows = _dicts(client, "SELECT kind, at, actor, role, note, level, within_sla FROM alert_events "
                           "WHERE alert_id = %(a)s ORDER BY notification_id", a=alert_id.hex)

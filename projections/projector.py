@@ -12,41 +12,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from domain.geography import Geography
-from projections.rows import (
-    ACCESS_COLUMNS,
-    ALERT_COLUMNS,
-    ERASURE_COLUMNS,
-    FORGOTTEN_SUBJECT,
-    GATE_COLUMNS,
-    HOURLY_COLUMNS,
-    LEDGER_COLUMNS,
-    MOVEMENT_COLUMNS,
-    PROJECTED_TOPICS,
-    REJECT_COLUMNS,
-    RowMaker,
-    grid_state_deltas,
-    hourly_rollup,
-)
+from projections.guard import RowGuard, anomaly
+from projections.rows import FORGOTTEN_SUBJECT, PROJECTED_TOPICS, RowMaker, grid_state_deltas, hourly_rollup
+from projections.schema import COLUMNS, GRID_STATE
 
 log = logging.getLogger("gridflow.projector")
-COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS,
-           "erasures": ERASURE_COLUMNS, "scenic_gate_counts": GATE_COLUMNS, "grid_hourly": HOURLY_COLUMNS,
-           "alert_events": ALERT_COLUMNS, "access_log": ACCESS_COLUMNS}
-GRID_STATE = ("residents", "visitors_present", "active_leases", "over_occupied_dwellings")
-ROW_TABLES = (*COLUMNS, "grid_population")
-
-
-MIGRATIONS = (
-    "ALTER TABLE movements MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1",
-    "ALTER TABLE grid_population ADD COLUMN IF NOT EXISTS visitors_present Int64, "
-    "ADD COLUMN IF NOT EXISTS active_leases Int64, ADD COLUMN IF NOT EXISTS over_occupied_dwellings Int64",
-    "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS chain_digest String",
-    "ALTER TABLE movements ADD COLUMN IF NOT EXISTS assigned_grid LowCardinality(String)",
-)
+RETRY_DELAYS_S = (0.5, 1, 2, 5, 10, 20, 30)  # then every 30 s: the projector waits for ClickHouse, it never gives up
 
 
 def all_notifications(recorder: Any, page: int = 20_000) -> Iterator[Any]:
@@ -72,29 +46,11 @@ class ProjectionAheadOfStore(RuntimeError):
     """The tracking position is past the end of the event store (the store was replaced)."""
 
 
-def open_database(client: Any, database: str) -> Any:
-    """Create our Atomic database if needed, make it the client's default, create the tables."""
-    client.command(f"CREATE DATABASE IF NOT EXISTS {database} ENGINE = Atomic")
-    client.database = database
-    create_schema(client)
-    return client
-
-
-def create_schema(client: Any) -> None:
-    ddl = (Path(__file__).resolve().parent / "schema.sql").read_text("utf-8")
-    code = "\n".join(line for line in ddl.splitlines() if not line.strip().startswith("--"))
-    for statement in code.split(";"):
-        if statement.strip():
-            client.command(statement.strip())
-    for migration in MIGRATIONS:  # idempotent changes to tables created by earlier versions
-        client.command(migration)
-
-
 class Projector:
     def __init__(self, client: Any, store: Any, geography: Geography, name: str = "main", batch_size: int = 5000,
                  chain: Any = None):
         """`store` is the eventsourcing application whose notification log is followed (kept open by us);
-        `chain` (domain.chain.EventChain), when given, is extended with every batch read and its digest at the
+        `chain` (stores.chain.EventChain), when given, is extended with every batch read and its digest at the
         position reached is kept in ClickHouse as an anchor for `gridflow verify`."""
         self.client, self.store, self.chain = client, store, chain
         self.recorder, self.mapper = store.recorder, store.mapper
@@ -110,7 +66,6 @@ class Projector:
     # -- start-up -------------------------------------------------------------------------------------------
     def recover(self) -> int:
         """Read the tracking position, delete anything written past it, reload current state."""
-        create_schema(self.client)
         result = self.client.query("SELECT max(position) FROM projection_position FINAL "
                                    "WHERE projector = %(p)s", parameters={"p": self.name}).result_rows
         self.position = int(result[0][0] or 0) if result else 0
@@ -119,19 +74,26 @@ class Projector:
             raise ProjectionAheadOfStore(
                 f"ClickHouse has projected up to #{self.position} but the event store ends at #{stored}: "
                 "these tables belong to another store; replay into fresh tables")
-        for table in COLUMNS:
-            self.client.command(f"DELETE FROM {table} WHERE notification_id > {self.position}")
-        # Current state is rebuilt from the facts (background merges may already have folded away older
-        # versions, so deleting newer versions alone would not restore it).
+        self.guard = RowGuard.of(self.client, tuple(COLUMNS))
+        past = " UNION ALL ".join(f"SELECT '{t}', count() FROM {t} WHERE notification_id > {self.position}"
+                                  for t in COLUMNS)
+        for table, rows in self.client.query(past).result_rows:  # a crash left rows past the position
+            if rows:
+                self.client.command(f"DELETE FROM {table} WHERE notification_id > {self.position}")
         self.grid_state = {g: [int(v) for v in values] for g, *values in self.client.query("""
             SELECT grid_code, sum(population_delta), sum(visitors_delta), sum(lease_delta),
                    countIf(kind = 'dwelling_over_occupied') - countIf(kind = 'dwelling_within_capacity')
             FROM movements GROUP BY grid_code""").result_rows}
-        self.client.command("TRUNCATE TABLE grid_population")
+        # Current state written past the position is rebuilt from the facts (background merges may already have
+        # folded away older versions, so deleting newer versions alone would not restore it).
+        ahead = self.client.query("SELECT count() FROM grid_population WHERE version > %(p)s",
+                                  parameters={"p": self.position}).result_rows[0][0]
+        if ahead:
+            self.client.command("TRUNCATE TABLE grid_population")
+            self._write_grids(set(self.grid_state), self.position)
         self.forgotten = {s for (s,) in self.client.query("SELECT subject FROM erasures").result_rows}
         totals = self.client.query("SELECT sum(accepted + duplicates + rejected) FROM intake_ledger").result_rows
         self.handled = int(totals[0][0] or 0)
-        self._write_grids(set(self.grid_state), self.position)
         return self.position
 
     # -- one batch ------------------------------------------------------------------------------------------
@@ -144,19 +106,34 @@ class Projector:
         return batch.count
 
     def _prepare(self, after: int) -> "Batch | None":
-        """Read the notifications after `after` and turn them into rows (no ClickHouse I/O)."""
+        """Read the notifications after `after` and turn them into rows (no ClickHouse I/O). An event that does
+        not decode or map to rows is recorded as an anomaly, never a reason to stop."""
         notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size)
         if not notifications:
             return None
         if self.chain is not None:
             self.chain.extend(notifications)
         tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        anomalies = tables["projection_anomalies"]
+        topics: dict[int, str] = {}
         for notification in notifications:
             if notification.topic not in PROJECTED_TOPICS:
                 continue
-            event = self.mapper.to_domain_event(notification)
+            try:
+                event = self.mapper.to_domain_event(notification)
+            except Exception as e:
+                anomalies.append(anomaly(notification.id, notification.topic, "", "skipped", "undecodable",
+                                         type(e).__name__))
+                continue
             aggregate = notification.topic.split(":")[1].split(".")[0]
-            for table, row in self.rows.rows(notification.id, event, aggregate):
+            try:
+                made = list(self.rows.rows(notification.id, event, aggregate))
+            except Exception as e:
+                anomalies.append(anomaly(notification.id, notification.topic, "", "skipped", "row_error",
+                                         type(e).__name__))
+                continue
+            topics[notification.id] = notification.topic
+            for table, row in made:
                 tables[table].append(row)
         last = notifications[-1].id
         erased = {row["subject"] for row in tables.get("erasures", [])} - self.forgotten
@@ -164,10 +141,15 @@ class Projector:
         for row in tables.get("movements", []):
             if row["subject"] in self.forgotten:
                 row["subject"] = FORGOTTEN_SUBJECT
+        for table, rows in list(tables.items()):
+            self.guard.fit(table, rows, topics, anomalies)
         if tables.get("movements"):
             tables["grid_hourly"] = hourly_rollup(tables["movements"], last)
+            self.guard.fit("grid_hourly", tables["grid_hourly"], {last: "rollup"}, anomalies)
+        for seq, row in enumerate(anomalies):
+            row["seq"] = seq
         anchor = self.chain.anchor(last) if self.chain is not None else ""
-        return Batch(len(notifications), last, tables, erased, anchor)
+        return Batch(len(notifications), last, {t: rows for t, rows in tables.items() if rows}, erased, anchor)
 
     def _write(self, batch: "Batch") -> None:
         """Facts, then current state, then the position: a crash anywhere leaves only rows past the position."""
@@ -218,18 +200,35 @@ class Projector:
             progress(self.position)
         return total
 
-    def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05, small_batch_wait_s: float = 0.25) -> None:
+    def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05, small_batch_wait_s: float = 0.25,
+               on_wait: Callable[[str], None] = lambda text: None) -> None:
         """Keep up with the log. Each ClickHouse insert has a fixed cost, so after a small batch wait a little
-        for more to accumulate: freshness stays well under a second, CPU goes to the intake."""
+        for more to accumulate: freshness stays well under a second, CPU goes to the intake. When ClickHouse
+        or the store fails, wait and recover (rows past the position are rewritten), however long it takes."""
+        failures = 0
         while not stop():
-            n = self.run_once()
+            try:
+                if failures:
+                    self.recover()
+                n = self.run_once()
+                failures = 0
+            except ProjectionAheadOfStore:
+                raise
+            except Exception as e:
+                delay = RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)]
+                failures += 1
+                message = f"projector waiting {delay:g} s: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+                log.warning(message)
+                on_wait(message)
+                _sleep_unless(stop, delay)
+                continue
             if n == 0:
                 time.sleep(idle_sleep_s)
             elif n < self.batch_size // 10:
                 time.sleep(small_batch_wait_s)
 
 
-def table_counts(client: Any) -> dict[str, int]:
-    counts = {t: int(client.query(f"SELECT count() FROM {t}").result_rows[0][0]) for t in COLUMNS}
-    counts["grid_population"] = int(client.query("SELECT count() FROM grid_population FINAL").result_rows[0][0])
-    return counts
+def _sleep_unless(stop: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop():
+        time.sleep(0.05)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -103,3 +103,15 @@ def open_stays_due(client: Any, as_of: datetime) -> list[UUID]:
                + toIntervalDay(anyIf(nights, kind = 'visitor_check_in'))
                + toIntervalSecond(%(grace)s) < %(as_of)s
         ORDER BY subject""", grace=int(STAY_GRACE.total_seconds()), as_of=as_of)]
+
+
+def latest_fact_time(client: Any) -> datetime:
+    """The business time of the newest projected fact (UTC; the epoch when there is none)."""
+    latest = _rows(client, "SELECT max(occurred_at) FROM movements")[0][0]
+    return latest.replace(tzinfo=timezone.utc)
+
+
+def chain_anchors(client: Any) -> dict[int, bytes]:
+    """The event chain's digests the projector recorded at its positions (anchors for `gridflow verify`)."""
+    return {int(p): bytes.fromhex(d) for p, d in _rows(
+        client, "SELECT position, chain_digest FROM projection_position WHERE chain_digest != ''")}

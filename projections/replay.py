@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from domain.geography import Geography
-from projections.projector import COLUMNS, GRID_STATE, Projector, open_database
+from projections.projector import Projector
+from projections.schema import COLUMNS, GRID_STATE, open_database
 
 _HOURLY_KEY = "hour, town_code, village_code, grid_code"
 _HOURLY_SUMS = ", ".join(f"sum({c})" for c in COLUMNS["grid_hourly"][5:])
@@ -43,15 +44,10 @@ class ReplayResult:
     database: str
     notifications: int
     seconds: float
-    diffs: list[TableDiff] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
         return self.notifications / self.seconds if self.seconds else 0.0
-
-    @property
-    def differences(self) -> list[TableDiff]:
-        return [d for d in self.diffs if not d.equal]
 
 
 def rebuild(client: Any, store: Any, geography: Geography, database: str,
@@ -71,7 +67,7 @@ def rebuild(client: Any, store: Any, geography: Geography, database: str,
 def _project_all(client: Any, store: Any, geography: Geography, database: str, progress: Callable[[str], None],
                  batch_size: int) -> ReplayResult:
     projector = Projector(client, store, geography, batch_size=batch_size)
-    projector.recover()
+    projector.recover()  # (a fresh database: nothing to recover, but the position and row guard are read)
     end = store.recorder.max_notification_id() or 0
     started = time.monotonic()
     projector.catch_up(lambda at: progress(f"replayed #{at}/{end} ({at / max(end, 1):.0%})"))

@@ -72,7 +72,8 @@ class RowMaker:
                    within_sla=0, ack_sla_s=0, evidence="{}")
         if name == "Raised":
             row.update(at=event.raised_at, fingerprint=event.fingerprint, rule_id=event.rule_id,
-                       severity=event.severity, grid_code=event.grid_code, town_code=event.town_code, level="grid",
+                       severity=event.severity, grid_code=event.grid_code, town_code=event.town_code,
+                       level=getattr(event, "level", "grid"),
                        summary=event.summary, evidence=json.dumps(event.evidence, ensure_ascii=False, default=str),
                        ack_sla_s=event.ack_sla_s, source=event.source)
         elif name == "Repeated":

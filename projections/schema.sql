@@ -210,3 +210,15 @@ CREATE TABLE IF NOT EXISTS access_log (
     allowed         UInt8,
     reason          String
 ) ENGINE = MergeTree ORDER BY (at, notification_id);
+
+-- What the projector had to change to write a row (a value outside its column's range, a missing value) or could
+-- not project at all (an event that does not decode): never silently, never by stopping.
+CREATE TABLE IF NOT EXISTS projection_anomalies (
+    notification_id UInt64,
+    seq             UInt32,
+    topic           LowCardinality(String),
+    target          LowCardinality(String),
+    action          LowCardinality(String),
+    reason          LowCardinality(String),
+    value           String
+) ENGINE = MergeTree ORDER BY (notification_id, seq);

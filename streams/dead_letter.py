@@ -4,22 +4,38 @@ The original bytes may hold plaintext ID numbers (the feed's own payload), so th
 the event-store key; `gridflow dead-letters` (or `open_original`) gives them back to whoever holds the key.
 Dead letters are published before the batch that refused them is committed, so a crash in between can publish
 one twice: readers deduplicate on (topic, partition, offset) of the source, as `read_dead_letters` does.
+
+Every reject gets its dead letter, whatever it holds: a null value (a tombstone) is marked as such; an original too
+large for the broker's message limit is kept encrypted beside the event store (`Vault`) and the letter carries a
+reference to it; an oversized key is replaced by its SHA-256. The detail is screened for personal data.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from domain.application import Outcome
+from domain import privacy
+from domain.intake import Outcome
 from streams.topics import DEAD_LETTER
+
+# kafka-python's default max_request_size is 1 MiB: letters stay well below it, with room for the envelope.
+INLINE_ORIGINAL_LIMIT = 512 * 1024
+KEY_LIMIT = 1024
+
+
+class Vault(Protocol):
+    def keep(self, source: str, position: int, encrypted: bytes) -> None: ...
+
+    def fetch(self, source: str, position: int) -> bytes | None: ...
 
 
 def make_cipher(cipher_key: str) -> AESCipher:
@@ -32,27 +48,47 @@ class RawMessage:
     partition: int
     offset: int
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone
+
+    @property
+    def source(self) -> str:  # as the intake cursors name it
+        return f"kafka:{self.topic}:{self.partition}"
 
 
-def dead_letter_value(outcome: Outcome, raw: RawMessage, cipher: AESCipher) -> bytes:
-    return orjson.dumps({
+def dead_letter_value(outcome: Outcome, raw: RawMessage, cipher: AESCipher, vault: Vault | None = None) -> bytes:
+    original = raw.value or b""
+    encrypted = cipher.encrypt(original)
+    letter: dict[str, Any] = {
         "reason": outcome.reason,
-        "detail": outcome.detail,
+        "detail": privacy.mask(outcome.detail),
         "message_id": outcome.item.message_id,
         "source": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
         "rejected_at": datetime.now(timezone.utc).isoformat(),
-        "original_encrypted": base64.b64encode(cipher.encrypt(raw.value)).decode(),
-    })
+    }
+    if raw.value is None:
+        letter["original_null"] = True
+    if len(encrypted) * 4 // 3 <= INLINE_ORIGINAL_LIMIT or vault is None:
+        letter["original_encrypted"] = base64.b64encode(encrypted).decode()
+    else:
+        vault.keep(raw.source, raw.offset, encrypted)
+        letter["original_ref"] = {"kept_in": "dead_letter_originals", "source": raw.source, "position": raw.offset,
+                                  "bytes": len(original), "sha256": hashlib.sha256(original).hexdigest()}
+    return orjson.dumps(letter)
+
+
+def letter_key(key: bytes | None) -> bytes | None:
+    """The original key, or its SHA-256 when it is too large to travel."""
+    return key if key is None or len(key) <= KEY_LIMIT else hashlib.sha256(key).hexdigest().encode()
 
 
 class DeadLetterPublisher:
-    def __init__(self, producer: Any, cipher: AESCipher, topic: str = DEAD_LETTER.name):
-        self.producer, self.cipher, self.topic = producer, cipher, topic
+    def __init__(self, producer: Any, cipher: AESCipher, topic: str = DEAD_LETTER.name, vault: Vault | None = None):
+        self.producer, self.cipher, self.topic, self.vault = producer, cipher, topic, vault
 
     def publish(self, rejects: Iterable[tuple[Outcome, RawMessage]]) -> int:
         """Send and wait for acknowledgement (acks=all) before the caller commits its batch."""
-        futures = [self.producer.send(self.topic, key=raw.key, value=dead_letter_value(outcome, raw, self.cipher),
+        futures = [self.producer.send(self.topic, key=letter_key(raw.key),
+                                      value=dead_letter_value(outcome, raw, self.cipher, self.vault),
                                       headers=[("reason", outcome.reason.encode())])
                    for outcome, raw in rejects]
         if futures:
@@ -62,7 +98,16 @@ class DeadLetterPublisher:
         return len(futures)
 
 
-def open_original(letter: dict[str, Any], cipher: AESCipher) -> bytes:
+def open_original(letter: dict[str, Any], cipher: AESCipher, vault: Vault | None = None) -> bytes | None:
+    """The original bytes (None for a tombstone), from the letter or from the vault it refers to."""
+    if letter.get("original_null"):
+        return None
+    if "original_ref" in letter:
+        ref = letter["original_ref"]
+        encrypted = vault.fetch(ref["source"], ref["position"]) if vault is not None else None
+        if encrypted is None:
+            raise LookupError(f"original of {ref['source']}@{ref['position']} is not in this store's vault")
+        return cipher.decrypt(encrypted)
     return cipher.decrypt(base64.b64decode(letter["original_encrypted"]))
 
 

@@ -4,28 +4,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 
-from domain.application import BatchResult, Population
+from domain.application import Population
+from domain.intake import BatchResult
 from streams.contract import to_item
 from streams.dead_letter import DeadLetterPublisher, RawMessage
 from streams.topics import KIND_OF_TOPIC
 
 log = logging.getLogger("gridflow.intake")
-
-
-def source_of(topic: str, partition: int) -> str:
-    return f"kafka:{topic}:{partition}"
+# Infrastructure gets about two and a half minutes to come back (a database restart, a broker election) before
+# the worker gives up on a batch; what a message holds never makes a batch fail (it becomes a reject).
+RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30)
 
 
 def with_retries(handle: Callable[[Sequence[RawMessage]], BatchResult], records: Sequence[RawMessage],
-                 delays_s: Sequence[float] = (0.5, 1, 2, 4, 8)) -> BatchResult:
-    """Retry a batch the store could not take (database restarting, lock timeout). Rejects are not errors:
-    they come back as outcomes. Whatever still fails is raised to the caller, which must not acknowledge."""
-    for delay in delays_s:
+                 delays_s: Sequence[float] = RETRY_DELAYS_S) -> BatchResult:
+    """Retry a batch the store or the broker could not take. Whatever still fails is raised to the caller, which
+    must not acknowledge the batch."""
+    for attempt, delay in enumerate(delays_s, 1):
         try:
             return handle(records)
-        except Exception:
-            log.exception("intake batch failed; retrying in %.1f s", delay)
+        except Exception as e:
+            log.warning("intake batch failed (attempt %d: %s: %s); retrying in %.1f s", attempt, type(e).__name__,
+                        str(e).splitlines()[0][:200] if str(e) else "", delay)
             time.sleep(delay)
     return handle(records)
 
@@ -39,9 +41,9 @@ class IntakeHandler:
         self.totals = {"accepted": 0, "duplicate": 0, "redelivered": 0, "rejected": 0}
 
     def handle(self, records: Sequence[RawMessage]) -> BatchResult:
-        raw_at = {(source_of(r.topic, r.partition), r.offset): r for r in records}
-        items = [to_item(source_of(r.topic, r.partition), r.offset, r.value, KIND_OF_TOPIC.get(r.topic))
-                 for r in records]
+        received_at = datetime.now(timezone.utc)
+        raw_at = {(r.source, r.offset): r for r in records}
+        items = [to_item(r.source, r.offset, r.value, KIND_OF_TOPIC.get(r.topic), received_at) for r in records]
 
         def publish_rejects(result: BatchResult) -> None:
             self.dead_letters.publish((o, raw_at[(o.item.source, o.item.position)]) for o in result.rejects)

@@ -16,6 +16,15 @@ class Published:
     bad: dict[tuple[str, int, int], tuple[str, bytes]] = field(default_factory=dict)
 
 
+def kafka_producer(servers: str) -> Any:
+    """acks=all, one request in flight (order per partition), a few retries; gives up within 10 s if no broker."""
+    from kafka import KafkaProducer
+
+    return KafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=10, batch_size=256 * 1024,
+                         max_in_flight_requests_per_connection=1, retries=5, max_block_ms=10_000,
+                         request_timeout_ms=10_000)
+
+
 def publish(producer: Any, messages: Iterable[SimMessage], progress: Callable[[int], None] | None = None,
             every: int = 2000) -> Published:
     result = Published()

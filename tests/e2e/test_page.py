@@ -34,13 +34,13 @@ def test_a_grid_worker_acknowledges_an_alert_on_the_phone_page(config, geography
     world = make_world(config, geography)
     alert_id = world.raise_alert(INSIDE, rule_id="over_occupied_dwelling", key="D-0006")
     world.raise_alert(world.outside, rule_id="over_occupied_dwelling", key="elsewhere")  # not his grid
-    worker = world.accounts.by_name["worker"]
+    worker_token = world.tokens["worker"]
     wait = WebDriverWait(browser, 20)
     card = f'.card[data-alert-id="{alert_id}"]'
     with following(world.projector), serving(world.services) as url:
         browser.get(url + "/")
         assert browser.find_element(By.ID, "login-button").text == "登录"  # Chinese first
-        browser.find_element(By.ID, "token").send_keys(worker.token)
+        browser.find_element(By.ID, "token").send_keys(worker_token)
         browser.find_element(By.ID, "login-button").click()
         wait.until(ready.visibility_of_element_located((By.CSS_SELECTOR, card)))
         assert len(browser.find_elements(By.CSS_SELECTOR, ".card")) == 1  # only his grid's alert

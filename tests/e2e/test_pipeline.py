@@ -90,15 +90,14 @@ def test_delivering_every_message_twice_has_the_effect_of_delivering_once(tmp_pa
 def test_a_worker_killed_mid_stream_and_restarted_loses_and_doubles_nothing(tmp_path, geography, fresh_kafka):
     import signal
 
-    from gridflow import bootstrap
     from gridflow.pipeline import following, intake_worker, wait_until
-    from streams.producer import publish
+    from streams.producer import kafka_producer, publish
 
     config = make_config(tmp_path / "gf", KAFKA_BOOTSTRAP_SERVERS=fresh_kafka)
     messages = list(Simulator(geography, start=date(2026, 8, 1), days=2, scale=0.03, seed=8,
                               bad_share=0.01).messages())
     with local_stack(config, geography) as stack, following(stack.projector):
-        producer = bootstrap.kafka_producer(stack.servers)
+        producer = kafka_producer(stack.servers)
         publish(producer, messages)
         producer.close()
         log = config.data_dir / "logs" / "worker.log"

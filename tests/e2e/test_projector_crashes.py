@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import date
 
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from streams.contract import to_item
 from streams.simulator import Simulator
 from streams.topics import KIND_OF_TOPIC
@@ -35,7 +35,7 @@ def test_a_projector_killed_at_random_points_ends_equal_to_a_clean_replay(tmp_pa
     messages = list(Simulator(geography, start=date(2026, 8, 1), days=4, scale=0.006, seed=11,
                               bad_share=0.01).messages())
     items = [to_item(f"test:{m.topic}", i, m.value, KIND_OF_TOPIC[m.topic]) for i, m in enumerate(messages)]
-    store = bootstrap.population(config, geography)
+    store = bootstrap(config, geography).store
     rng = random.Random(2026)
     batches = [items[k:k + 250] for k in range(0, len(items), 250)]
     kills, projector = 0, gridflow(env, "project", "--follow")

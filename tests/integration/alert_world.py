@@ -10,13 +10,14 @@ from typing import Any
 
 from domain import commands as c
 from domain.alert_desk import AlertDesk
-from gridflow import bootstrap
-from gridflow.accounts import Accounts, demo_accounts
+from gridflow.bootstrap import bootstrap
+from gridflow.accounts import Accounts, demo_accounts, token_hash
 from gridflow.api import Services
 from tests.conftest import T0
 from tests.unit.domain_helpers import Feed, common, person
 
 INSIDE = "37061400100101"
+WEBHOOK_TOKEN = "webhook-secret"
 
 
 @dataclass
@@ -26,6 +27,7 @@ class World:
     projector: Any
     desk: AlertDesk
     accounts: Accounts
+    tokens: dict[str, str]  # account name → token (the accounts keep only hashes)
     services: Services
     outside: str  # a grid in another town
     inside_person: str  # pseudonyms
@@ -45,7 +47,7 @@ class World:
 
 
 def make_world(config: Any, geography: Any) -> World:
-    population = bootstrap.population(config, geography)
+    population = bootstrap(config, geography).store
     outside = next(code for code, grid in geography.grids.items()
                    if grid.town_code != geography.grids[INSIDE].town_code and grid.valid_to is None)
     feed, pseudonyms = Feed(), []
@@ -55,12 +57,13 @@ def make_world(config: Any, geography: Any) -> World:
             person=who, category="community_correction", assigned_grid=assigned, responsible_worker="W1",
             movement="sighting", grid_code=assigned, **common(T0)))])
         pseudonyms.append(population.pseudonymize(who.id_number))
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, population, geography)
-    projector.recover()
+    system = bootstrap(config, geography)
+    client, projector = system.clickhouse, system.recovered_projector()
     projector.catch_up()
-    accounts = demo_accounts(geography, INSIDE)
+    accounts, tokens = demo_accounts(geography, INSIDE)
     now = [T0 + timedelta(hours=1)]
     desk = AlertDesk(population)
-    services = Services(desk, client, geography, accounts, lambda: now[0], "webhook-secret", threading.Lock())
-    return World(population, client, projector, desk, accounts, services, outside, pseudonyms[0], pseudonyms[1], now)
+    services = Services(desk, client, geography, accounts, lambda: now[0], token_hash(WEBHOOK_TOKEN),
+                        threading.RLock())
+    return World(population, client, projector, desk, accounts, tokens, services, outside, pseudonyms[0],
+                 pseudonyms[1], now)

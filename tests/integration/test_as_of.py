@@ -2,7 +2,7 @@
 end of the log agrees with the ClickHouse read models."""
 from datetime import datetime, timedelta, timezone
 
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from projections.as_of import area_state, person_state
 from tests.conftest import T0
 from tests.integration.test_event_store import projected_season
@@ -12,7 +12,7 @@ LATER = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 def test_what_was_true_then_and_what_we_knew_then_differ_for_a_late_move_out(config, geography):
-    store = bootstrap.population(config, geography)
+    store = bootstrap(config, geography).store
     zhang, li, feed = person(), person(), Feed()
     store.process([feed.item(move_in(zhang, "D1", T0)), feed.item(move_in(li, "D2", T0 + timedelta(hours=1)))])
     before_the_late_message = datetime.now(timezone.utc)

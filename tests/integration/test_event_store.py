@@ -3,9 +3,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.application import stored_originator_ids
 from domain.model import Person
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
+from stores.recorders import stored_originator_ids
 from streams.contract import to_item
 from streams.simulator import Simulator
 from streams.topics import KIND_OF_TOPIC
@@ -20,15 +20,12 @@ def season_items(geography, days=1, scale=0.003):
 def projected_season(config, geography, days=1, scale=0.003, batch=300):
     """A simulated season applied to the store in batches and projected into ClickHouse: (store, client,
     projector, items)."""
-    store = bootstrap.population(config, geography)
+    system = bootstrap(config, geography)
     items = season_items(geography, days=days, scale=scale)
     for k in range(0, len(items), batch):
-        store.process(items[k:k + batch])
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, store, geography)
-    projector.recover()
-    projector.catch_up()
-    return store, client, projector, items
+        system.store.process(items[k:k + batch])
+    system.recovered_projector().catch_up()
+    return system.store, system.clickhouse, system.projector, items
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -40,11 +37,11 @@ def store_config(request, tmp_path):
 
 def test_batches_are_stored_and_a_new_process_sees_the_same_state(store_config, geography):
     items = season_items(geography)
-    writer = bootstrap.population(store_config, geography)
+    writer = bootstrap(store_config, geography).store
     for k in range(0, len(items), 200):
         result = writer.process(items[k:k + 200])
         assert result.count("rejected") == 0
-    reader = bootstrap.population(store_config, geography)
+    reader = bootstrap(store_config, geography).store
     some = items[5].command.person
     pid = Person.create_id(reader.pseudonymize(some.id_number))
     assert reader.repository.get(pid).dwelling_id == writer.repository.get(pid).dwelling_id
@@ -56,7 +53,7 @@ def test_batches_are_stored_and_a_new_process_sees_the_same_state(store_config, 
 
 def test_one_query_tells_which_aggregates_exist(store_config, geography):
     items = season_items(geography)[:50]
-    population = bootstrap.population(store_config, geography)
+    population = bootstrap(store_config, geography).store
     population.process(items)
     stored = Person.create_id(population.pseudonymize(items[0].command.person.id_number))
     unknown = Person.create_id("no-such-pseudonym")
@@ -65,8 +62,8 @@ def test_one_query_tells_which_aggregates_exist(store_config, geography):
 
 def test_a_conflicting_writer_makes_the_batch_rerun_on_fresh_state(store_config, geography):
     items = season_items(geography)[:40]
-    first = bootstrap.population(store_config, geography)
-    second = bootstrap.population(store_config, geography)
+    first = bootstrap(store_config, geography).store
+    second = bootstrap(store_config, geography).store
     first.process(items[:20])
     second.process(items[20:30])  # moves the shared intake cursor on behind first's back
     result = first.process(items[20:40])  # first's cached cursor is stale: the save conflicts, then re-runs
@@ -77,7 +74,7 @@ def test_a_conflicting_writer_makes_the_batch_rerun_on_fresh_state(store_config,
 def test_no_id_number_or_name_is_readable_in_the_sqlite_file(tmp_path, geography):
     config = make_config(tmp_path / "gf")
     items = season_items(geography)[:100]
-    bootstrap.population(config, geography).process(items)
+    bootstrap(config, geography).store.process(items)
     raw = (tmp_path / "gf" / "events.sqlite").read_bytes()
     for item in items[:20]:
         identity = item.command.person
@@ -88,7 +85,7 @@ def test_no_id_number_or_name_is_readable_in_the_sqlite_file(tmp_path, geography
 def test_events_carry_business_time_besides_recording_time(tmp_path, geography):
     config = make_config(tmp_path / "gf")
     items = season_items(geography)[:5]
-    population = bootstrap.population(config, geography)
+    population = bootstrap(config, geography).store
     population.process(items)
     pid = Person.create_id(population.pseudonymize(items[0].command.person.id_number))
     moved_in = list(population.events.get(pid))[1]

@@ -7,7 +7,7 @@ import pytest
 from domain import commands as c
 from domain.keyring import FORGOTTEN
 from domain.model import Person
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from projections import queries
 from tests.conftest import make_config
 from tests.integration.test_event_store import projected_season
@@ -53,7 +53,7 @@ def test_a_forgotten_person_cannot_be_read_back_and_counts_stay(store_config, ge
 
     # unreadable: here, and for a new process holding the store key
     assert population.identity_of(pseudonym, person.identity) == FORGOTTEN
-    fresh = bootstrap.population(config, geography)
+    fresh = bootstrap(config, geography).store
     assert fresh.identity_of(pseudonym, fresh.repository.get(person.id).identity) == FORGOTTEN
     files = store_files(config)
     assert stored_key not in files and zhang.id_number.encode() not in files
@@ -66,9 +66,8 @@ def test_a_forgotten_person_cannot_be_read_back_and_counts_stay(store_config, ge
     # a replay into fresh tables ends the same way
     replay = make_config(Path(str(config.data_dir) + "-replay"), GRIDFLOW_EVENT_STORE=config.event_store_url,
                          GRIDFLOW_CIPHER_KEY=config.cipher_key)
-    replay_client = bootstrap.clickhouse(replay)
-    rebuilt = bootstrap.projector(replay, replay_client, fresh, geography)
-    rebuilt.recover()
-    rebuilt.catch_up()
+    rebuilt_system = bootstrap(replay, geography)
+    replay_client = rebuilt_system.clickhouse
+    rebuilt_system.recovered_projector().catch_up()
     assert counts(replay_client) == before
     assert replay_client.query(f"SELECT count() FROM movements WHERE subject = '{subject}'").result_rows[0][0] == 0

@@ -5,32 +5,40 @@ from datetime import datetime, timezone
 import pytest
 
 from domain import errors
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from projections import queries
-from projections.projector import ProjectionAheadOfStore, table_counts
+from projections.projector import ProjectionAheadOfStore
+from projections.schema import table_counts
 from tests.integration.test_event_store import season_items
 
 
 @pytest.fixture
-def stored(config, geography):
-    """A small simulated season (with a few refusals) applied to a SQLite store."""
-    population = bootstrap.population(config, geography)
+def system(config, geography):
+    """A small simulated season (with a few refusals) applied to a SQLite store; ClickHouse not projected yet."""
+    system = bootstrap(config, geography)
     items = season_items(geography, days=2)
     items[3].rejected, items[3].command = errors.MalformedJson("test"), None
     for k in range(0, len(items), 300):
-        population.process(items[k:k + 300])
-    return population
+        system.store.process(items[k:k + 300])
+    return system
+
+
+@pytest.fixture
+def stored(system):
+    return system.store
+
+
+def projected(system):
+    system.recovered_projector().catch_up()
+    return system.clickhouse
 
 
 def rows(client, sql):
     return client.query(sql).result_rows
 
 
-def test_projected_rows_match_the_store(config, geography, stored):
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, stored, geography)
-    projector.recover()
-    projector.catch_up()
+def test_projected_rows_match_the_store(config, geography, system, stored):
+    client = projected(system)
     counts = {}
     for n in stored.recorder.select_notifications(start=1, limit=10**6):
         counts[n.topic.split(":")[1]] = counts.get(n.topic.split(":")[1], 0) + 1
@@ -50,18 +58,15 @@ def test_projected_rows_match_the_store(config, geography, stored):
         rows(client, "SELECT sum(population_delta) FROM movements")
 
 
-def test_no_identity_reaches_clickhouse(config, geography, stored):
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, stored, geography)
-    projector.recover()
-    projector.catch_up()
+def test_no_identity_reaches_clickhouse(config, geography, system, stored):
+    client = projected(system)
     dump = "\n".join(str(r) for r in rows(client, "SELECT * FROM movements"))
     assert not re.search(r"\b\d{17}[\dX]\b", dump)
 
 
-def test_a_crash_between_writes_neither_loses_nor_doubles_rows(config, geography, stored):
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, stored, geography)
+def test_a_crash_between_writes_neither_loses_nor_doubles_rows(config, geography, system, stored):
+    client = system.clickhouse
+    projector = system.projector
     projector.batch_size = 700
     projector.recover()
     projector.run_once()
@@ -79,7 +84,7 @@ def test_a_crash_between_writes_neither_loses_nor_doubles_rows(config, geography
     with pytest.raises(KeyboardInterrupt):
         projector.run_once()
     client.insert = original_insert
-    restarted = bootstrap.projector(config, client, stored, geography)
+    restarted = bootstrap(config, geography).projector
     assert restarted.recover() == saved
     restarted.catch_up()
     expected = {}
@@ -93,24 +98,17 @@ def test_a_crash_between_writes_neither_loses_nor_doubles_rows(config, geography
         rows(client, "SELECT sum(population_delta) FROM movements")
 
 
-def test_tables_from_another_store_are_refused(config, geography, stored, tmp_path):
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, stored, geography)
-    projector.recover()
-    projector.catch_up()
+def test_tables_from_another_store_are_refused(config, geography, system, stored, tmp_path):
+    projected(system)
     from tests.conftest import make_config
 
     other = make_config(tmp_path / "other", GRIDFLOW_CLICKHOUSE_DATABASE=config.clickhouse_database)
-    empty_store = bootstrap.population(other, geography)
     with pytest.raises(ProjectionAheadOfStore):
-        bootstrap.projector(other, client, empty_store, geography).recover()
+        bootstrap(other, geography).projector.recover()
 
 
-def test_the_town_summary_covers_towns_with_residents(config, geography, stored):
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, stored, geography)
-    projector.recover()
-    projector.catch_up()
+def test_the_town_summary_covers_towns_with_residents(config, geography, system, stored):
+    client = projected(system)
     summary = queries.town_summary(client, datetime(2026, 8, 1, tzinfo=timezone.utc))
     assert set(summary) <= set(geography.towns) and len(summary) == 12
     assert sum(t["residents"] for t in summary.values()) == \
@@ -118,11 +116,8 @@ def test_the_town_summary_covers_towns_with_residents(config, geography, stored)
     assert any(t.get("peak_visitors", 0) > 0 for t in summary.values())
 
 
-def test_the_privacy_scan_finds_a_planted_id_number_and_nothing_else(config, geography, stored):
-    client = bootstrap.clickhouse(config)
-    projector = bootstrap.projector(config, client, stored, geography)
-    projector.recover()
-    projector.catch_up()
+def test_the_privacy_scan_finds_a_planted_id_number_and_nothing_else(config, geography, system, stored):
+    client = projected(system)
     assert queries.plaintext_id_numbers(client) == []
     client.command("INSERT INTO intake_rejects (notification_id, seq, source, position, message_id, reason) "
                    "VALUES (999999, 0, 'x', 0, 'leaked 11010519491231002X here', 'test')")

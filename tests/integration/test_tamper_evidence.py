@@ -2,14 +2,14 @@
 deleting one, or rewriting the whole chain is found at the first position it affects."""
 import pytest
 
-from domain.chain import EventChain
-from gridflow import bootstrap
+from stores.chain import EventChain
+from gridflow.bootstrap import bootstrap
 from tests.integration.test_event_store import season_items, store_config  # noqa: F401 (fixture)
 
 
 @pytest.fixture
 def sealed(store_config, geography):  # noqa: F811
-    population = bootstrap.population(store_config, geography)
+    population = bootstrap(store_config, geography).store
     items = season_items(geography)
     for k in range(0, len(items), 250):
         population.process(items[k:k + 250])

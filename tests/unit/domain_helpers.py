@@ -6,7 +6,8 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from domain import commands as c
-from domain.application import IntakeItem, Population
+from domain.application import Population
+from domain.intake import IntakeItem
 from domain.identity import Pseudonymizer, make_id_number
 
 _people = itertools.count()

@@ -1,7 +1,7 @@
 """A batch the store cannot take is retried, then the failure is raised (the worker then exits unacknowledged)."""
 import pytest
 
-from domain.application import BatchResult
+from domain.intake import BatchResult
 from streams.intake import with_retries
 
 

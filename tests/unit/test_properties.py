@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from domain import commands as c
-from domain.application import IntakeItem
+from domain.intake import IntakeItem
 from domain.model import Dwelling, Person, PriorityPerson
 from tests.conftest import T0
 from tests.unit.domain_helpers import (

@@ -18,13 +18,14 @@ from typing import Any
 
 from domain.application import Population
 from domain.identity import Pseudonymizer
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
 from projections import planner
-from projections.projector import all_notifications, open_database
+from projections.projector import all_notifications
+from projections.schema import open_database
 from projections.replay import rebuild
-from streams.producer import publish
+from streams.producer import kafka_producer, publish
 from streams.contract import to_item
 from streams.simulator import Simulator
 from streams.topics import KIND_OF_TOPIC, TOPIC_OF_KIND
@@ -50,7 +51,7 @@ def freshness(stack: Any, baseline: list[Any], season: list[Any], rate: float, g
         for row in batch.tables.get("movements", []):
             visible.setdefault(row["message_id"], now)
 
-    producer = bootstrap.kafka_producer(stack.servers)
+    producer = kafka_producer(stack.servers)
     producer.config["linger_ms"] = 0  # latency, not throughput
     with intake_worker(stack.config, stack.servers, stack.config.data_dir / "logs" / "worker.log") as worker, \
             following(stack.projector):
@@ -155,7 +156,7 @@ def bench_projections(config: Config, *, rate: float, days: int, scale: float, s
     root = Path(tempfile.mkdtemp(prefix="gridflow-bench-projections-"))
     run_config = Config.from_env({"GRIDFLOW_DATA_DIR": str(root), "GRIDFLOW_CIPHER_KEY": config.cipher_key,
                                   "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode()})
-    geo = bootstrap.geography(run_config)
+    geo = bootstrap(run_config).geography
     simulator = Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed, bad_share=0.0)
     messages = list(simulator.messages())
     baseline = [m for m in messages if m.occurred_at < datetime(2026, 8, 1, tzinfo=timezone(timedelta(hours=8)))]

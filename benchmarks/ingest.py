@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import (
     following,
@@ -23,7 +23,7 @@ from gridflow.pipeline import (
     wait_until,
 )
 from projections.projector import all_notifications
-from streams.producer import publish
+from streams.producer import kafka_producer, publish
 from streams.simulator import Simulator
 
 ADMIN_PG = os.environ.get("GRIDFLOW_BENCH_POSTGRES", "postgresql://gridflow:gridflow@127.0.0.1:5432/postgres")
@@ -54,7 +54,7 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
                                   "GRIDFLOW_CLICKHOUSE": f"chdb://{root}/clickhouse",
                                   "GRIDFLOW_CLICKHOUSE_DATABASE": f"bench_{kind}"})
         with local_stack(config) as stack:
-            producer = bootstrap.kafka_producer(stack.servers)
+            producer = kafka_producer(stack.servers)
             publish(producer, messages)  # produced before timing: we measure the consuming side
             producer.close()
             with intake_worker(config, stack.servers, config.data_dir / "logs" / "worker.log") as worker, \
@@ -111,7 +111,7 @@ def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: d
     with scratch_store(kind, root) as url:
         config = Config.from_env({**base_env, "GRIDFLOW_DATA_DIR": str(root / f"{kind}-domain"),
                                   "GRIDFLOW_EVENT_STORE": url})
-        population = bootstrap.population(config)
+        population = bootstrap(config).store
         handler = IntakeHandler(population, CountRejects())
         records = [RawMessage(m.topic, 0, i, m.key, m.value) for i, m in enumerate(messages)]
         batches = [records[k:k + config.batch_size] for k in range(0, len(records), config.batch_size)]
@@ -147,7 +147,7 @@ def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any,
         config = Config.from_env({"GRIDFLOW_DATA_DIR": str(root / f"{kind}-ceiling"), "GRIDFLOW_EVENT_STORE": url,
                                   "GRIDFLOW_CIPHER_KEY": source.env.get("CIPHER_KEY"),
                                   "GRIDFLOW_PSEUDONYM_KEY": "x" * 32})
-        target = bootstrap.population(config)
+        target = bootstrap(config).store
         aggregates: dict[Any, Any] = {}
         batches = max(1, -(-len(events) // batch))
         keys_per_batch = -(-len(keys) // batches)
@@ -198,7 +198,7 @@ def print_table(results: list[dict[str, Any]], columns: list[tuple[str, str]], n
 
 
 def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: int) -> list[dict[str, Any]]:
-    geo = bootstrap.geography(config)
+    geo = bootstrap(config).geography
     messages = list(Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed,
                               bad_share=0.01).messages())
     progress(f"bench ingest: {len(messages)} messages ({days} days, scale {scale}); "
@@ -222,7 +222,7 @@ def bench_domain(config: Config, *, stores: str, messages: int, seed: int) -> li
     """`gridflow bench domain`: a realistic mix of intake commands (the simulator's, bad ones included; parsed
     beforehand) applied to the domain and saved in batches with encryption and per-person keys, beside the
     store's ceilings on the same events."""
-    geo = bootstrap.geography(config)
+    geo = bootstrap(config).geography
     season = Simulator(geo, start=date(2026, 7, 1), days=92, scale=0.1, seed=seed, bad_share=0.01).messages()
     mix = [m for _, m in zip(range(messages), season)]
     progress(f"bench domain: {len(mix)} messages; stores: {', '.join(store_kinds(stores))}", final=True)

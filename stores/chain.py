@@ -3,7 +3,7 @@
 digest(n) = SHA-256(digest(previous) ‖ id ‖ originator id ‖ version ‖ topic ‖ stored bytes), in notification order,
 so changing, removing or inserting any stored event changes every digest from there on. The chain is extended by
 whoever reads the log in order (the projector, every batch) and checked from the start by `gridflow verify`, which
-names the first position that does not match. Like recorders.py this is the store's persistence, not the model.
+names the first position that does not match.
 Events are covered from the moment they are chained (the projector's lag: well under a second when it runs).
 On SQLite the chain lives in a file of its own beside the store, so chaining never waits for the intake's lock.
 """

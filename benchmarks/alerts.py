@@ -7,29 +7,30 @@ The latency of each is from just before the sighting is sent until a district ac
 lists the alert naming that person (polled every 50 ms)."""
 from __future__ import annotations
 
+import json
 import random
 import statistics
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from domain.alert_desk import AlertDesk
 from domain.identity import Pseudonymizer, make_id_number
 from domain.model import PriorityPerson
-from gridflow import bootstrap
+from gridflow.bootstrap import bootstrap
 from gridflow.api import wall_clock
 from gridflow.config import Config
 from gridflow.evaluator import Evaluator, evaluating
 from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
+from gridflow.accounts import demo_accounts
 from gridflow.serving import make_services, serving
 from streams.contract import encode, envelope
-from streams.producer import publish
+from streams.producer import kafka_producer, publish
 from streams.simulator import CST, SimMessage, Simulator
 from streams.topics import TOPIC_OF_KIND
 
@@ -46,7 +47,8 @@ def bench_alerts(config: Config, *, triggers: int, rate: float, every_s: float, 
     root = Path(tempfile.mkdtemp(prefix="gridflow-bench-alerts-"))
     run_config = Config.from_env({"GRIDFLOW_DATA_DIR": str(root), "GRIDFLOW_CIPHER_KEY": config.cipher_key,
                                   "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode()})
-    geo = bootstrap.geography(run_config)
+    system = bootstrap(run_config)
+    geo = system.geography
     rng = random.Random(seed)
     grids = geo.current_grids()
     pseudonymize = Pseudonymizer(run_config.pseudonym_key)
@@ -59,12 +61,12 @@ def bench_alerts(config: Config, *, triggers: int, rate: float, every_s: float, 
     background = season[len(baseline):]
     produced: dict[str, float] = {}
     seen: dict[str, float] = {}
-    with local_stack(run_config, geo) as stack:
-        lock = threading.Lock()
+    with local_stack(run_config, system=system) as stack:
+        lock = threading.RLock()
         evaluator = Evaluator(AlertDesk(stack.reader), stack.client, geo, wall_clock, lock=lock)
-        services = make_services(run_config, stack.reader, stack.client, geo, lock=lock)
-        district = next(a for a in services.accounts.by_name.values() if a.role == "district")
-        producer = bootstrap.kafka_producer(stack.servers)
+        accounts, tokens = demo_accounts(geo, grids[0])
+        services = make_services(system, accounts, lock=lock)
+        producer = kafka_producer(stack.servers)
         producer.config["linger_ms"] = 0
         with intake_worker(run_config, stack.servers, root / "logs" / "worker.log") as worker, \
                 following(stack.projector), evaluating(evaluator, every_s), serving(services) as url:
@@ -75,15 +77,15 @@ def bench_alerts(config: Config, *, triggers: int, rate: float, every_s: float, 
             stop = threading.Event()
 
             def poll() -> None:
-                with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {district.token}"}) as http:
-                    while not stop.is_set():
-                        response = http.get("/api/alerts", params={"status": "all"}, timeout=30)
-                        response.raise_for_status()
-                        for alert in response.json():
+                request = urllib.request.Request(f"{url}/api/alerts?status=all",
+                                                 headers={"Authorization": f"Bearer {tokens['district']}"})
+                while not stop.is_set():
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        for alert in json.loads(response.read()):
                             person = alert["evidence"].get("person")  # the priority person's subject id
                             if alert["rule_id"] == "priority_left_area" and person in produced:
                                 seen.setdefault(person, time.time())
-                        time.sleep(0.05)
+                    time.sleep(0.05)
 
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()

@@ -1,0 +1,120 @@
+"""Routes around people and oversight: a priority person's trail (break the glass), KPIs, the access audit,
+Grafana's webhook, and the relay for read-side CLI commands."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from domain.model import PriorityPerson
+from gridflow.accounts import Account
+from gridflow.api import services_of, who
+from gridflow.webhook import BadPayload, apply_grafana_payload
+from projections import alert_queries
+
+router = APIRouter()
+MAX_BODY = 4 * 1024 * 1024
+
+
+@router.get("/api/priority/{pseudonym}/trail")
+def trail(request: Request, pseudonym: str, reason: str = Query(default="", max_length=500),
+          account: Account = Depends(who)) -> dict[str, Any]:
+    """Break the glass: a liaison (own town) or an auditor, with a stated reason; always recorded."""
+    s = services_of(request)
+    resource = f"priority person {pseudonym[:64]}"
+    if why := account.may("priority.trail", s.geography):
+        raise s.deny(account, "priority trail", resource, why)
+    if len(reason.strip()) < 5:
+        raise s.deny(account, "priority trail", resource, "break-the-glass needs a stated reason")
+    with s.lock:
+        found = alert_queries.priority_trail(s.client, PriorityPerson.create_id(pseudonym.lower()).hex)
+    assigned = found["assigned_grid"]
+    if assigned is None:
+        raise s.deny(account, "priority trail", resource, "no such priority person", 404)
+    if why := account.may("priority.trail", s.geography, (assigned,)):
+        raise s.deny(account, "priority trail", resource, "assigned outside the liaison's jurisdiction")
+    s.audit(account, "priority trail", resource, True, reason.strip())
+    return found
+
+
+@router.get("/api/kpi")
+def kpi(request: Request, grid: str | None = Query(default=None, max_length=32),
+        town: str | None = Query(default=None, max_length=32), account: Account = Depends(who)) -> dict[str, Any]:
+    s = services_of(request)
+    geo = s.geography
+    if (grid and grid not in geo.grids) or (town and town not in geo.towns):
+        raise HTTPException(404, f"unknown {'grid' if grid else 'town'}")
+    grids = (grid,) if grid else tuple(geo.grids_of_town(town)) if town else None
+    if why := account.may("kpi", geo, grids):
+        raise s.deny(account, "kpi", grid or town or "district", why)
+    with s.lock:
+        figures = alert_queries.kpis(s.client, grids, s.clock())
+    if account.role == "planner":
+        figures = alert_queries.suppress_small_cells(figures)
+    return {"scope": grid or town or "district", **figures}
+
+
+@router.get("/api/audit/access")
+def access(request: Request, since: str = "1970-01-01T00:00:00+00:00",
+           account: Account = Depends(who)) -> list[dict[str, Any]]:
+    s = services_of(request)
+    if why := account.may("audit.read", s.geography):
+        raise s.deny(account, "access log", "access log", why)
+    try:
+        start = datetime.fromisoformat(since)
+    except ValueError:
+        raise HTTPException(422, "since: not an ISO 8601 time (e.g. 2026-08-01T00:00:00+08:00)") from None
+    with s.lock:
+        return alert_queries.access_log(s.client, start if start.tzinfo else start.replace(tzinfo=timezone.utc))
+
+
+async def _json_body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, f"body larger than {MAX_BODY} bytes")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise HTTPException(400, "the body is not JSON") from None
+
+
+@router.post("/api/grafana/webhook")
+async def grafana(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """Grafana's webhook contact point (firing and resolved), mapped onto the same Alert aggregate. The token is
+    checked before the body is read."""
+    s = services_of(request)
+    if not s.webhook_authorised(authorization):
+        await run_in_threadpool(s.audit, None, "grafana webhook", "webhook", False, "wrong webhook token")
+        raise HTTPException(401, "wrong webhook token")
+    payload = await _json_body(request)
+
+    def apply() -> dict[str, Any]:
+        with s.lock:
+            return apply_grafana_payload(s.desk, s.geography, payload, s.clock())
+
+    try:
+        return await run_in_threadpool(apply)
+    except BadPayload as e:
+        raise HTTPException(422, str(e)) from None
+
+
+@router.post("/internal/cli", include_in_schema=False)
+async def relayed_command(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+    """A read-side CLI command from this machine, run with this server's ClickHouse (gridflow.relay)."""
+    s = services_of(request)
+    loopback = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+    if s.relay is None or not loopback or not s.relay_authorised(authorization):
+        raise HTTPException(403, "relay: loopback callers with the data directory's relay token only")
+    body = await _json_body(request)
+    argv = body.get("argv") if isinstance(body, dict) else None
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        raise HTTPException(422, "argv must be a list of strings")
+
+    def run() -> dict[str, Any]:
+        with s.lock:
+            return s.relay(argv)
+
+    return await run_in_threadpool(run)

@@ -1,0 +1,27 @@
+"""Persistence adapters of the event store: the recorders that write side tables in the events' transaction,
+person keys, the message ledger, dead-letter originals too large for the broker, and the event chain."""
+from __future__ import annotations
+
+from typing import Any
+
+from stores.keyring import SqlKeyring
+from stores.ledger import SqlLedger
+from stores.recorders import RECORDER_FOR, KeyedPostgresRecorder, KeyedSQLiteRecorder, stored_originator_ids
+
+
+def recorder_env(env: dict[str, str]) -> dict[str, str]:
+    """eventsourcing settings with our recorders, which write person keys and the message ledger with events."""
+    env = dict(env)
+    if env.get("PERSISTENCE_MODULE") in RECORDER_FOR:
+        env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDER_FOR[env["PERSISTENCE_MODULE"]])
+    return env
+
+
+def plug_in(app: Any) -> Any:
+    """Give an application built on `recorder_env` its SQL keyring, ledger and bulk existence query."""
+    recorder = app.recorder
+    if isinstance(recorder, (KeyedSQLiteRecorder, KeyedPostgresRecorder)):
+        app.keyring = SqlKeyring(recorder, app.mapper.cipher)
+        app.ledger = SqlLedger(recorder)
+        app.stored_ids = lambda ids: stored_originator_ids(recorder, ids)
+    return app

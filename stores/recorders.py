@@ -1,0 +1,79 @@
+"""Recorders that write the Population's side tables in the same transaction as the events (chosen through
+eventsourcing's APPLICATION_RECORDER_TOPIC): new person keys (crypto-shredding) and the ledger of accepted
+message ids with their content digests. Plus the bulk existence query the intake asks once per batch."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+SIDE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS person_keys (pseudonym TEXT PRIMARY KEY, key {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS intake_messages (message_id TEXT PRIMARY KEY, digest TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS dead_letter_originals (source TEXT NOT NULL, position BIGINT NOT NULL, "
+    "original {blob} NOT NULL, PRIMARY KEY (source, position))",
+)
+
+
+def _side_rows(cursor: Any, mark: str, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("person_keys"):
+        cursor.executemany(f"INSERT INTO person_keys VALUES ({mark}, {mark})", kwargs["person_keys"])
+    if kwargs.get("message_digests"):
+        cursor.executemany(f"INSERT INTO intake_messages VALUES ({mark}, {mark})", kwargs["message_digests"])
+
+
+class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as cursor:
+            for ddl in SIDE_TABLES:
+                cursor.execute(ddl.format(blob="BLOB"))
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        _side_rows(c, "?", kwargs)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class KeyedPostgresRecorder(PostgresApplicationRecorder):
+    def create_table(self) -> None:
+        super().create_table()
+        with self.datastore.transaction(commit=True) as cursor:
+            for ddl in SIDE_TABLES:
+                cursor.execute(ddl.format(blob="BYTEA"))
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        _side_rows(curs, "%s", kwargs)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+RECORDER_FOR = {
+    "eventsourcing.sqlite": "stores.recorders:KeyedSQLiteRecorder",
+    "eventsourcing.postgres": "stores.recorders:KeyedPostgresRecorder",
+}
+
+
+def is_postgres(recorder: Any) -> bool:
+    return isinstance(recorder, PostgresApplicationRecorder)
+
+
+def placeholder(recorder: Any) -> str:
+    return "%s" if is_postgres(recorder) else "?"
+
+
+def stored_originator_ids(recorder: Any, ids: set[UUID]) -> set[UUID]:
+    """Which of `ids` have stored events, in one query."""
+    if not ids:
+        return set()
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=False) as cursor:
+        if is_postgres(recorder):
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id = ANY(%s)", [list(ids)])
+        else:
+            wanted = [i.hex for i in ids]  # the SQLite recorder stores UUIDs as 32 hex digits
+            cursor.execute(f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN "
+                           f"({','.join('?' * len(wanted))})", wanted)
+        return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
