@@ -20,6 +20,7 @@ from gridflow.bootstrap import Gridflow
 from gridflow.config import Config
 from gridflow.errors import OperatorError
 from gridflow.relay import authorised, registered, run_here
+from gridflow.secret_files import secret_value
 
 
 def accounts_path(config: Config) -> Path:
@@ -38,7 +39,7 @@ def load_accounts(config: Config) -> Accounts:
 
 
 def webhook_token(config: Config) -> str:
-    return os.environ.get("GRIDFLOW_WEBHOOK_TOKEN") or config.kept_secret("webhook.token")
+    return secret_value(os.environ, "GRIDFLOW_WEBHOOK_TOKEN") or config.kept_secret("webhook.token")
 
 
 def make_services(system: Gridflow, accounts: Accounts, clock: Callable[[], datetime] = wall_clock,

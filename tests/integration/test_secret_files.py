@@ -59,3 +59,13 @@ def test_mistakes_are_named_in_one_line(tmp_path, env, message):
     with pytest.raises(OperatorError, match=message) as raised:
         with_secret_files(env)
     assert "\n" not in str(raised.value)
+
+
+def test_the_api_takes_grafanas_webhook_token_from_its_file(tmp_path, monkeypatch):
+    from gridflow.serving import webhook_token
+
+    monkeypatch.delenv("GRIDFLOW_WEBHOOK_TOKEN", raising=False)
+    monkeypatch.setenv("GRIDFLOW_WEBHOOK_TOKEN_FILE", write(tmp_path, "token", "from-the-secret-file\n"))
+    config = Config.from_env({"GRIDFLOW_DATA_DIR": str(tmp_path / "data")})
+    assert webhook_token(config) == "from-the-secret-file"
+    assert not (tmp_path / "data" / "keys" / "webhook.token").exists()
