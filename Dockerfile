@@ -11,6 +11,8 @@ COPY streams streams
 COPY projections projections
 COPY dashboards dashboards
 COPY gridflow gridflow
+COPY stores stores
+COPY benchmarks benchmarks
 RUN pip install --no-cache-dir .
 USER nobody
 ENTRYPOINT ["gridflow"]

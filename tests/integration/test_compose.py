@@ -293,3 +293,15 @@ def test_kafka_certs_makes_a_keystore_java_opens_and_a_client_verifies_over_tls(
     assert (secrets_dir / "kafka_keystore_password").read_text() == password
     _, renewed, _ = pkcs12.load_key_and_certificates(keystore.read_bytes(), password.encode())
     assert renewed.serial_number != cert.serial_number and renewed.issuer == cert.issuer
+
+
+def test_the_image_holds_every_package_gridflow_installs():
+    """The Dockerfile copies each package pyproject.toml installs (a missing one fails only in production)."""
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
+    assert {p.rstrip("*") for p in packages} <= copied
+    for name, service in raw_compose()["services"].items():
+        if name.startswith("gridflow-"):
+            assert service["build"] == "."
