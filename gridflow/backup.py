@@ -17,6 +17,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -49,9 +51,9 @@ def seal_keys(keys: dict[str, str], passphrase: str) -> bytes:
     salt, nonce = os.urandom(16), os.urandom(12)
     sealed = AESGCM(_key_from(passphrase, salt, SCRYPT)).encrypt(nonce, json.dumps(keys).encode(),
                                                                  KEYS_FORMAT.encode())
-    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
-    return json.dumps({"format": KEYS_FORMAT, "kdf": {"name": "scrypt", **SCRYPT, "salt": b64(salt)},
-                       "cipher": "AES-256-GCM", "nonce": b64(nonce), "sealed": b64(sealed)}, indent=1).encode()
+    salt_text, nonce_text, sealed_text = (base64.b64encode(raw).decode() for raw in (salt, nonce, sealed))
+    return json.dumps({"format": KEYS_FORMAT, "kdf": {"name": "scrypt", **SCRYPT, "salt": salt_text},
+                       "cipher": "AES-256-GCM", "nonce": nonce_text, "sealed": sealed_text}, indent=1).encode()
 
 
 def open_keys(data: bytes, passphrase: str, path: Path) -> dict[str, str]:
@@ -90,6 +92,22 @@ def _must_be_new(path: Path, what: str) -> None:
                             "choose a new one")
 
 
+@contextmanager
+def _undone_on_failure(*paths: Path) -> Iterator[None]:
+    """Whatever of `paths` did not exist before is removed again if the work fails: a later run would find it
+    not empty."""
+    new = [p for p in paths if not p.exists()]
+    try:
+        yield
+    except BaseException:
+        for path in new:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+
+
 def _write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -111,15 +129,8 @@ def take_backup(system: Any, target: Path, passphrase: str, keys_to: Path | None
     if store.recorder.max_notification_id() and any("pseudonym.key" in note for note in config.key_notes):
         raise OperatorError("GRIDFLOW_PSEUDONYM_KEY is not set: a pseudonym key was generated just now, and it "
                             "cannot be the one this store's pseudonyms were made with")
-    created = not target.exists()
-    try:
+    with _undone_on_failure(target, keys_path):
         return _copy_all(config, store.recorder.events_table_name, target, keys_path, sealed, keys_to is not None)
-    except BaseException:  # leave no half backup behind (a later run would find the directory not empty)
-        if created:
-            shutil.rmtree(target, ignore_errors=True)
-        if keys_to is not None:
-            keys_to.unlink(missing_ok=True)
-        raise
 
 
 def _copy_all(config: Config, events: str, target: Path, keys_path: Path, sealed: bytes, apart: bool
@@ -134,8 +145,8 @@ def _copy_all(config: Config, events: str, target: Path, keys_path: Path, sealed
         files, heads = stores.backup_postgres(env, target, events)
         kind = "postgresql"
     source = config.reference_dir or SHIPPED
+    (target / REFERENCE).mkdir()
     for name in REFERENCE_FILES:
-        (target / REFERENCE).mkdir(exist_ok=True)
         files.append(Path(shutil.copyfile(source / name, target / REFERENCE / name)))
     for copied in files:
         copied.chmod(0o600)
@@ -192,21 +203,20 @@ def restore_backup(source: Path, into: Path, passphrase: str, database_url: str 
         target = Config(data_dir=into, kafka_bootstrap=None, event_store_url=database_url, clickhouse_dsn="",
                         reference_dir=None, priority_categories=(), cipher_key=keys["cipher_key"]).event_store_env()
         if not target["PERSISTENCE_MODULE"].endswith("postgres"):
-            raise OperatorError(f"this backup is of a PostgreSQL store: {database_url.split('://')[0]}:// cannot "
-                                "take it")
-        if not stores.postgres_is_empty(target):
-            raise OperatorError(f"the database {target['POSTGRES_DBNAME']} on {target['POSTGRES_HOST']} is not "
-                                "empty: restore into a new, empty database")
-    into.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _write_private(into / "keys" / "cipher.key", keys["cipher_key"].encode())
-    _write_private(into / "keys" / "pseudonym.key", keys["pseudonym_key"].encode())
-    shutil.copytree(source / REFERENCE, into / REFERENCE)
-    if postgres:
-        stores.restore_postgres(source, target)
-        heads = stores.postgres_heads(target, manifest["store"]["events_table"])
-    else:
-        store = stores.restore_sqlite(source, into)
-        heads = stores.sqlite_heads(store, Path(f"{store}{stores.CHAIN_SUFFIX}"), manifest["store"]["events_table"])
+            raise OperatorError(f"{database_url.split('://')[0]}:// cannot take the backup of a PostgreSQL store")
+        stores.check_empty(target)
+    with _undone_on_failure(into):
+        into.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_private(into / "keys" / "cipher.key", keys["cipher_key"].encode())
+        _write_private(into / "keys" / "pseudonym.key", keys["pseudonym_key"].encode())
+        shutil.copytree(source / REFERENCE, into / REFERENCE)
+        events = manifest["store"]["events_table"]
+        if postgres:
+            stores.restore_postgres(source, target)
+            heads = stores.postgres_heads(target, events)
+        else:
+            store = stores.restore_sqlite(source, into)
+            heads = stores.sqlite_heads(store, Path(f"{store}{stores.CHAIN_SUFFIX}"), events)
     expected = {k: manifest[k] for k in ("notification_head", "person_keys", "chain_head")}
     if heads.as_dict() != expected:
         raise OperatorError(f"the restored store does not match the manifest: {heads.as_dict()} ≠ {expected}")

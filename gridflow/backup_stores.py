@@ -105,7 +105,7 @@ def _tool(name: str) -> str:
 
 
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise OperatorError(f"{what} failed: {first_line(Exception(done.stderr or done.stdout))}")
 
@@ -152,18 +152,18 @@ def postgres_heads(env: dict[str, str], events: str) -> Heads:
         return _postgres_heads(conn, events)
 
 
-def postgres_is_empty(env: dict[str, str]) -> bool:
+def check_empty(env: dict[str, str]) -> None:
+    """A restore never writes into a database that holds tables."""
     with _connect(env) as conn:
         tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
                               "('pg_catalog', 'information_schema')").fetchone()[0]
-    return tables == 0
+    if tables:
+        raise OperatorError(f"the database {env['POSTGRES_DBNAME']} on {env['POSTGRES_HOST']} is not empty "
+                            f"({tables} tables): restore into a new, empty database")
 
 
 def restore_postgres(source: Path, env: dict[str, str]) -> None:
     pg_restore = _tool("pg_restore")
-    if not postgres_is_empty(env):
-        raise OperatorError(f"the database {env['POSTGRES_DBNAME']} on {env['POSTGRES_HOST']} is not empty: "
-                            "restore into a new, empty database")
     conninfo, tool_env = _connection(env)
     _run([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
           f"--dbname={conninfo}", str(source / PG_DUMP_FILE)], tool_env, "pg_restore")
@@ -171,4 +171,6 @@ def restore_postgres(source: Path, env: dict[str, str]) -> None:
 
 def tool_version(name: str) -> str:
     path = shutil.which(name)
-    return subprocess.run([path, "--version"], capture_output=True, text=True).stdout.strip() if path else ""
+    if path is None:
+        return ""
+    return subprocess.run([path, "--version"], check=False, capture_output=True, text=True).stdout.strip()

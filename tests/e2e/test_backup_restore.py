@@ -31,8 +31,8 @@ PASSPHRASE = "a passphrase for tests only"
 
 
 def gridflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridflow.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([sys.executable, "-m", "gridflow.cli", *args], env=env, check=False, capture_output=True,
+                          text=True, timeout=600)
 
 
 def cli_env(tmp_path: Path, data_dir: Path, **extra: str) -> dict[str, str]:
