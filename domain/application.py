@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, Transcoding
 
 from domain import commands as c
 from domain import errors
@@ -34,6 +34,8 @@ from domain.model import (
 )
 
 log = logging.getLogger("gridflow.domain")
+# Failures of the store while a message is decided are no fault of the message: they fail the batch (retried).
+INFRASTRUCTURE = (PersistenceError, OSError, TimeoutError)
 DEFAULT_PRIORITY_CATEGORIES = (
     "community_correction", "released_after_sentence", "mental_illness_risk", "drug_rehabilitation",
 )
@@ -150,6 +152,8 @@ class Population(Application):
         triggered, created = IntakeAggregate.triggered, unit.created
         try:
             outcome = self._apply(unit, item, known)
+        except INFRASTRUCTURE:
+            raise  # the store failed, not the message: the whole batch is retried
         except Exception as e:
             log.exception("isolating %s@%d: applying it failed", item.source, item.position)
             rejected = errors.Unprocessable(f"applying it failed ({type(e).__name__})")

@@ -100,10 +100,10 @@ class Gridflow:
     def vault(self) -> OriginalsVault:
         return OriginalsVault(self.store.recorder)
 
-    def intake_handler(self, servers: str) -> IntakeHandler:
+    def intake_handler(self, servers: str, cluster_id: str = "") -> IntakeHandler:
         publisher = DeadLetterPublisher(kafka_producer(servers), make_cipher(self.config.cipher_key),
                                         vault=self.vault())
-        return IntakeHandler(self.store, publisher)
+        return IntakeHandler(self.store, publisher, cluster_id)
 
     def close(self) -> None:
         if "store" in self.__dict__:

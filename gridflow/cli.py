@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except OperatorError as e:
         print(f"gridflow {args.command}: {e}", file=sys.stderr)
         return 2
+    log_to_file(config, args.command)
     system = bootstrap(config)
     try:
         return run(system, args, relay=lambda busy: relay_to_server(config, sys.argv[1:] if argv is None else argv,
@@ -66,6 +67,24 @@ def run(system: Any, args: argparse.Namespace, relay: Any = None) -> int:
         log = unexpected(system.config, e)
         print(f"{name}: unexpected error: {type(e).__name__}: {first_line(e)} (details in {log})", file=sys.stderr)
         return 1
+
+
+SERVICES = ("worker", "serve", "project")  # long-running: their logs go to the terminal (a container's output)
+
+
+def log_to_file(config: Config, command: str) -> None:
+    """Libraries log warnings of their own (a driver's retry, a broker reconnecting); an operator's terminal gets
+    our one line, the details go to the data directory's log. Services log to their output as usual."""
+    if command in SERVICES:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        return
+    path = config.data_dir / "logs" / "gridflow.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=path, level=logging.WARNING,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    except OSError:
+        logging.basicConfig(level=logging.CRITICAL)
 
 
 def unexpected(config: Config, error: BaseException) -> Path:

@@ -8,11 +8,10 @@ from typing import Any
 from gridflow.accounts import ROLES, Account, Accounts
 from gridflow.bootstrap import Gridflow
 from gridflow.errors import OperatorError
-from gridflow.serving import accounts_path
 
 
 def _stored(system: Gridflow) -> Accounts:
-    path = accounts_path(system.config)
+    path = system.config.accounts_file
     return Accounts.load(path) if path.is_file() else Accounts([])
 
 
@@ -36,7 +35,7 @@ def check_scope(system: Gridflow, role: str, grids: list[str], village: str, tow
 
 
 def cmd_accounts(system: Gridflow, args: argparse.Namespace) -> int:
-    accounts, path = _stored(system), accounts_path(system.config)
+    accounts, path = _stored(system), system.config.accounts_file
     if args.action == "list":
         for a in accounts.by_name.values():
             scope = " ".join(a.grids) or a.village or a.town or "district"

@@ -3,7 +3,6 @@ sweep-stays, reference (the parser and error handling live in gridflow.cli)."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
@@ -45,11 +44,12 @@ def cmd_demo(system: Gridflow, args: argparse.Namespace) -> int:
 def cmd_worker(system: Gridflow, args: argparse.Namespace) -> int:
     from streams.worker import WorkerSettings, run
 
+    from gridflow.runtime import cluster_id
+
     servers = needs_broker(system, "gridflow worker")
-    handler = system.intake_handler(servers)
+    handler = system.intake_handler(servers, cluster_id(servers))
     settings = WorkerSettings(servers, group_id=os.environ.get("GRIDFLOW_GROUP_ID", "gridflow-intake"),
                               batch_size=system.config.batch_size)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     run(settings, handler)
     return 0
 
@@ -63,7 +63,6 @@ def cmd_project(system: Gridflow, args: argparse.Namespace) -> int:
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         projector.follow(stop.is_set)
     except KeyboardInterrupt:

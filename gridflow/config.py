@@ -38,6 +38,7 @@ class Config:
     cipher_key: str = field(default="", repr=False)
     pseudonym_key: bytes = field(default=b"", repr=False)
     key_notes: list[str] = field(default_factory=list)
+    accounts: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Config":
@@ -60,6 +61,7 @@ class Config:
             clickhouse_database=env.get("GRIDFLOW_CLICKHOUSE_DATABASE", "gridflow"),
             batch_size=_int(env, "GRIDFLOW_BATCH_SIZE", 500, high=10_000),
             projector_batch_size=_int(env, "GRIDFLOW_PROJECTOR_BATCH_SIZE", 5000, high=200_000),
+            accounts=Path(env["GRIDFLOW_ACCOUNTS"]) if env.get("GRIDFLOW_ACCOUNTS") else None,
         )
         config.cipher_key = env.get("GRIDFLOW_CIPHER_KEY") or config._kept_key("cipher.key", 32)
         pseudonym = env.get("GRIDFLOW_PSEUDONYM_KEY") or config._kept_key("pseudonym.key", 32)
@@ -79,6 +81,11 @@ class Config:
     def uses_default_stores(self) -> bool:
         return (self.event_store_url == self.default_event_store(self.data_dir)
                 and self.clickhouse_dsn == self.default_clickhouse(self.data_dir))
+
+    @property
+    def accounts_file(self) -> Path:
+        """The API's accounts (GRIDFLOW_ACCOUNTS; the demo seeds <data dir>/accounts.json)."""
+        return self.accounts or self.data_dir / "accounts.json"
 
     def kept_secret(self, filename: str) -> str:
         """A secret generated once for this data directory (e.g. the Grafana webhook token)."""

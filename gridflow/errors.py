@@ -19,6 +19,10 @@ def explain(e: BaseException, what: str) -> str:
                 "stop it, or run this command through the running `gridflow serve`)")
     if type(e).__name__ == "NoBrokersAvailable":
         return f"no Kafka broker answers at {what}"
+    if "Connection refused" in text or "ECONNREFUSED" in text:
+        return f"{what} refuses connections (is it running, and is the address right?)"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo failed" in text:
+        return f"{what}: host not found"
     if isinstance(e, PermissionError):
         return f"cannot open {what}: permission denied ({e.filename or ''})"
     if "timeout" in text.lower() or "timed out" in text.lower():

@@ -51,9 +51,15 @@ def stop_process(proc: subprocess.Popen, timeout_s: float = 20) -> None:
 
 
 @contextmanager
-def following(projector: Projector) -> Iterator[threading.Thread]:
-    """The projector follows the notification log in a thread of this process (which owns chdb)."""
-    with in_background(projector.follow, "gridflow-projector") as thread:
+def following(projector: Projector, recover: bool = False) -> Iterator[threading.Thread]:
+    """The projector follows the notification log in a thread of this process (which owns chdb); with `recover`
+    it first recovers there, so a server answers while the projector is still starting."""
+    def follow(stopped: Callable[[], bool]) -> None:
+        if recover:
+            projector.recover()
+        projector.follow(stopped)
+
+    with in_background(follow, "gridflow-projector") as thread:
         yield thread
 
 

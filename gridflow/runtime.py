@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import subprocess
 import time
@@ -16,17 +17,37 @@ def free_port() -> int:
 
 
 def wait_for_kafka(bootstrap: str, timeout_s: float = 30.0) -> None:
+    """Until a broker answers a Kafka request (quietly: the client logs every refused connection)."""
     from kafka.admin import KafkaAdminClient
 
     deadline = time.monotonic() + timeout_s
-    while True:
+    kafka_log = logging.getLogger("kafka")
+    level, kafka_log.level = kafka_log.level, logging.CRITICAL
+    try:
+        while True:
+            try:
+                _reachable(bootstrap, timeout_s=min(3.0, max(0.1, deadline - time.monotonic())))
+                KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        kafka_log.level = level
+
+
+def _reachable(bootstrap: str, timeout_s: float) -> None:
+    """A TCP connection to one of the bootstrap servers (the Kafka client itself backs off for tens of seconds)."""
+    errors = []
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
         try:
-            KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000).close()
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s).close()
             return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+        except (OSError, ValueError) as e:
+            errors.append(e)
+    raise errors[0] if errors else ConnectionError("no bootstrap servers")
 
 
 @contextlib.contextmanager
@@ -62,3 +83,14 @@ def kafka(bootstrap: str | None, log_dir: Path) -> Iterator[str]:
     else:
         with tansu_broker(log_dir) as embedded:
             yield embedded
+
+
+def cluster_id(bootstrap: str) -> str:
+    """The Kafka cluster's id (KRaft generates one when its storage is formatted)."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        return str(admin.describe_cluster()["cluster_id"] or "")
+    finally:
+        admin.close()

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from pathlib import Path
 
 from domain.alert_desk import AlertDesk
 from gridflow.accounts import Accounts
@@ -23,12 +22,8 @@ from gridflow.relay import authorised, registered, run_here
 from gridflow.secret_files import secret_value
 
 
-def accounts_path(config: Config) -> Path:
-    return Path(os.environ.get("GRIDFLOW_ACCOUNTS", config.data_dir / "accounts.json"))
-
-
 def load_accounts(config: Config) -> Accounts:
-    path = accounts_path(config)
+    path = config.accounts_file
     if not path.is_file():
         raise OperatorError(f"no accounts file at {path} (GRIDFLOW_ACCOUNTS): create one with "
                             "`gridflow accounts add NAME --role ROLE ...` (see `gridflow accounts --help`)")
@@ -90,7 +85,7 @@ def running(system: Gridflow, services: Services, *, host: str, port: int, every
                           lock=services.lock)
     with ExitStack() as stack:
         if project:
-            stack.enter_context(following(system.recovered_projector()))
+            stack.enter_context(following(system.projector, recover=True))
         stack.enter_context(evaluating(evaluator, every_s))
         url = stack.enter_context(serving(services, host, port))
         local = url if host not in ("0.0.0.0", "::") else f"http://127.0.0.1:{port}"
@@ -135,5 +130,5 @@ def demo_services(system: Gridflow, clock: Callable[[], datetime], lock: threadi
     with lock:
         grid = busiest_grid(system.clickhouse) or sorted(system.geography.current_grids())[0]
     accounts, tokens = demo_accounts(system.geography, grid)
-    accounts.save(accounts_path(system.config))
+    accounts.save(system.config.accounts_file)
     return make_services(system, accounts, clock, lock), tokens

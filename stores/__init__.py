@@ -6,7 +6,7 @@ from typing import Any
 
 from stores.keyring import SqlKeyring
 from stores.ledger import SqlLedger
-from stores.recorders import RECORDER_FOR, KeyedPostgresRecorder, KeyedSQLiteRecorder, stored_originator_ids
+from stores.recorders import RECORDER_FOR, stored_originator_ids
 
 
 def recorder_env(env: dict[str, str]) -> dict[str, str]:
@@ -20,7 +20,7 @@ def recorder_env(env: dict[str, str]) -> dict[str, str]:
 def plug_in(app: Any) -> Any:
     """Give an application built on `recorder_env` its SQL keyring, ledger and bulk existence query."""
     recorder = app.recorder
-    if isinstance(recorder, (KeyedSQLiteRecorder, KeyedPostgresRecorder)):
+    if f"{type(recorder).__module__}:{type(recorder).__name__}" in RECORDER_FOR.values():
         app.keyring = SqlKeyring(recorder, app.mapper.cipher)
         app.ledger = SqlLedger(recorder)
         app.stored_ids = lambda ids: stored_originator_ids(recorder, ids)

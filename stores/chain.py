@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.postgres import PostgresApplicationRecorder
+
+from stores.recorders import is_postgres
 
 GENESIS = hashlib.sha256(b"gridflow event chain v1").digest()
 PAGE = 20_000
@@ -52,7 +53,7 @@ class EventChain:
 
     def __init__(self, recorder: Any):
         self.recorder = recorder
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        self.postgres = is_postgres(recorder)
         self.mark = "%s" if self.postgres else "?"
         self._sqlite = None
         if not self.postgres:
@@ -88,6 +89,8 @@ class EventChain:
         if self._head is None:
             self._head = self.head()
         last_id, digest = self._head
+        if notifications and notifications[0].id > last_id + 1:  # the reader started past the head (a replay)
+            notifications = [*self._between(last_id, notifications[0].id), *notifications]
         rows = []
         for notification in notifications:
             if notification.id <= last_id:
@@ -104,6 +107,16 @@ class EventChain:
             return 0
         self._head = (last_id, digest)
         return len(rows)
+
+    def _between(self, after: int, before: int) -> list[Any]:
+        """Stored notifications after `after` and before `before`, read a page at a time."""
+        found: list[Any] = []
+        while page := self.recorder.select_notifications(start=after + 1, limit=min(PAGE, before - after - 1)):
+            found.extend(n for n in page if n.id < before)
+            after = page[-1].id
+            if after >= before - 1:
+                break
+        return found
 
     def anchor(self, notification_id: int) -> str:
         """The chain digest at this position as hex, if it is the head we know; else empty."""

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 SIDE_TABLES = (
@@ -19,7 +18,7 @@ SIDE_TABLES = (
 )
 
 
-def _side_rows(cursor: Any, mark: str, kwargs: dict[str, Any]) -> None:
+def side_rows(cursor: Any, mark: str, kwargs: dict[str, Any]) -> None:
     if kwargs.get("person_keys"):
         cursor.executemany(f"INSERT INTO person_keys VALUES ({mark}, {mark})", kwargs["person_keys"])
     if kwargs.get("message_digests"):
@@ -34,30 +33,18 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
                 cursor.execute(ddl.format(blob="BLOB"))
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        _side_rows(c, "?", kwargs)
+        side_rows(c, "?", kwargs)
         return super()._insert_events(c, stored_events, **kwargs)
-
-
-class KeyedPostgresRecorder(PostgresApplicationRecorder):
-    def create_table(self) -> None:
-        super().create_table()
-        with self.datastore.transaction(commit=True) as cursor:
-            for ddl in SIDE_TABLES:
-                cursor.execute(ddl.format(blob="BYTEA"))
-
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        _side_rows(curs, "%s", kwargs)
-        super()._insert_events(curs, stored_events, **kwargs)
 
 
 RECORDER_FOR = {
     "eventsourcing.sqlite": "stores.recorders:KeyedSQLiteRecorder",
-    "eventsourcing.postgres": "stores.recorders:KeyedPostgresRecorder",
+    "eventsourcing.postgres": "stores.postgres:KeyedPostgresRecorder",  # imported only when used (psycopg)
 }
 
 
 def is_postgres(recorder: Any) -> bool:
-    return isinstance(recorder, PostgresApplicationRecorder)
+    return not isinstance(recorder, SQLiteApplicationRecorder)
 
 
 def placeholder(recorder: Any) -> str:

@@ -50,10 +50,6 @@ class RawMessage:
     key: bytes | None
     value: bytes | None  # None: a tombstone
 
-    @property
-    def source(self) -> str:  # as the intake cursors name it
-        return f"kafka:{self.topic}:{self.partition}"
-
 
 def dead_letter_value(outcome: Outcome, raw: RawMessage, cipher: AESCipher, vault: Vault | None = None) -> bytes:
     original = raw.value or b""
@@ -70,8 +66,9 @@ def dead_letter_value(outcome: Outcome, raw: RawMessage, cipher: AESCipher, vaul
     if len(encrypted) * 4 // 3 <= INLINE_ORIGINAL_LIMIT or vault is None:
         letter["original_encrypted"] = base64.b64encode(encrypted).decode()
     else:
-        vault.keep(raw.source, raw.offset, encrypted)
-        letter["original_ref"] = {"kept_in": "dead_letter_originals", "source": raw.source, "position": raw.offset,
+        vault.keep(outcome.item.source, raw.offset, encrypted)
+        letter["original_ref"] = {"kept_in": "dead_letter_originals", "source": outcome.item.source,
+                                  "position": raw.offset,
                                   "bytes": len(original), "sha256": hashlib.sha256(original).hexdigest()}
     return orjson.dumps(letter)
 

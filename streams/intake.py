@@ -33,17 +33,25 @@ def with_retries(handle: Callable[[Sequence[RawMessage]], BatchResult], records:
 
 
 class IntakeHandler:
-    """Synchronous and broker-agnostic, so it can be driven by faust, by a plain consumer, or by a test."""
+    """Synchronous and broker-agnostic, so it can be driven by faust, by a plain consumer, or by a test.
 
-    def __init__(self, population: Population, dead_letters: DeadLetterPublisher):
+    Sources are named by cluster, topic and partition: a Kafka cluster rebuilt from scratch starts its offsets
+    at 0 again, and under the old names its new messages would be taken for redeliveries and skipped."""
+
+    def __init__(self, population: Population, dead_letters: DeadLetterPublisher, cluster_id: str = ""):
         self.population = population
         self.dead_letters = dead_letters
+        self.prefix = f"kafka:{cluster_id}:" if cluster_id else "kafka:"
         self.totals = {"accepted": 0, "duplicate": 0, "redelivered": 0, "rejected": 0}
+
+    def source_of(self, record: RawMessage) -> str:
+        return f"{self.prefix}{record.topic}:{record.partition}"
 
     def handle(self, records: Sequence[RawMessage]) -> BatchResult:
         received_at = datetime.now(timezone.utc)
-        raw_at = {(r.source, r.offset): r for r in records}
-        items = [to_item(r.source, r.offset, r.value, KIND_OF_TOPIC.get(r.topic), received_at) for r in records]
+        raw_at = {(self.source_of(r), r.offset): r for r in records}
+        items = [to_item(self.source_of(r), r.offset, r.value, KIND_OF_TOPIC.get(r.topic), received_at)
+                 for r in records]
 
         def publish_rejects(result: BatchResult) -> None:
             self.dead_letters.publish((o, raw_at[(o.item.source, o.item.position)]) for o in result.rejects)

@@ -72,3 +72,14 @@ def test_a_rewritten_chain_is_caught_by_an_anchor_kept_elsewhere(sealed):
     assert chain.verify().intact  # the store alone cannot tell ...
     verdict = chain.verify(anchors={head_id: head_digest})  # ... the anchor in ClickHouse can
     assert verdict.first_mismatch == head_id
+
+
+def test_a_reader_starting_past_the_chains_head_links_what_lies_between(store_config, geography):  # noqa: F811
+    """After a replay the projector resumes past the chain's head: the events in between are chained first."""
+    population = bootstrap(store_config, geography).store
+    population.process(season_items(geography)[:120])
+    chain = EventChain(population.recorder)
+    later = population.recorder.select_notifications(start=60, limit=20)
+    assert chain.extend(later) == 79  # 1–59 first, then 60–79
+    verdict = chain.verify()
+    assert verdict.intact and verdict.head[0] == 79 and verdict.unchained == population.recorder.max_notification_id() - 79
