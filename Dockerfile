@@ -10,6 +10,8 @@ COPY domain domain
 COPY streams streams
 COPY projections projections
 COPY dashboards dashboards
+COPY alerting alerting
+COPY reports reports
 COPY gridflow gridflow
 COPY stores stores
 COPY benchmarks benchmarks

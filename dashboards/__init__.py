@@ -1,1 +1,1 @@
-"""Grafana side: datasource (and, in later issues, dashboards and alert rules) as provisioning files."""
+"""Grafana only: dashboards as code, the provisioning files (datasource, alert rules, contact point)."""

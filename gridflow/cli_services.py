@@ -78,7 +78,7 @@ def cmd_as_of(system: Gridflow, args: argparse.Namespace) -> int:
 
 def cmd_report(system: Gridflow, args: argparse.Namespace) -> int:
     """Planner's season report: PNG plots and an HTML page."""
-    from dashboards.report import write_report
+    from reports.season import write_report
 
     if args.start > args.end:
         raise OperatorError(f"--from {args.start} is after --to {args.end}")

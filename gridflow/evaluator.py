@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from dashboards.rules import RULES, Context, Rule
+from alerting.rules import RULES, Context, Rule
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
 from gridflow.clock import record_open_stays

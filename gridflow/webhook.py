@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from dashboards.rules import RULE_BY_ID, SLA_S
+from alerting.rules import RULE_BY_ID, SLA_S
 from domain.alert_desk import AlertDesk
 from domain.alerts import AlertClosed
 from domain.geography import Geography

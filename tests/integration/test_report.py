@@ -2,7 +2,7 @@
 import re
 from datetime import date
 
-from dashboards.report import write_report
+from reports.season import write_report
 from projections import planner
 from tests.integration.test_event_store import projected_season
 

@@ -1,0 +1,1 @@
+"""Reports for planners: the season report (PNG plots and one HTML page)."""
