@@ -63,7 +63,7 @@ class InvalidIdNumber(Rejected):
 
 
 class PersonalDataInIdentifier(Rejected):
-    """An identifier field (dwelling, household, lease, stay, worker, source) holds an ID or phone number."""
+    """An identifier (source, dwelling, household, lease, stay, lodging, worker) holds an ID number or a name."""
 
     reason = "personal_data_in_identifier"
 

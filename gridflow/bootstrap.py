@@ -4,7 +4,9 @@ opens only what it needs, and an operator's mistake (a wrong URL, an unreachable
 one `OperatorError` naming the cause."""
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +18,7 @@ from gridflow.config import Config
 from gridflow.errors import ClickHouseBusy, OperatorError, explain
 from gridflow.reference import load_geography
 from projections.projector import Projector
+from projections.reference_tables import sync_reference_tables
 from projections.schema import open_database
 from stores import plug_in, recorder_env
 from stores.chain import EventChain
@@ -26,6 +29,7 @@ from streams.producer import kafka_producer
 
 log = logging.getLogger("gridflow")
 CONNECT_TIMEOUT_S = 5
+OPENED_HERE: set[str] = set()  # chdb directories this process holds (its own lock is no obstacle to it)
 
 
 class Gridflow:
@@ -62,7 +66,7 @@ class Gridflow:
     def clickhouse(self) -> Any:
         """clickhouse-connect client: embedded chdb (`chdb:///path`) or a server (`http://user:pass@host:8123`),
         with our database created, made the default and given its tables."""
-        return self.open_clickhouse(self.config.clickhouse_database)
+        return sync_reference_tables(self.open_clickhouse(self.config.clickhouse_database), self.geography)
 
     def open_clickhouse(self, database: str) -> Any:
         import clickhouse_connect
@@ -71,7 +75,10 @@ class Gridflow:
         url = urlparse(dsn)
         try:
             if url.scheme == "chdb":
+                if url.path not in OPENED_HERE:
+                    check_not_locked(url.path, self.config.clickhouse_display)
                 client = clickhouse_connect.get_client(interface="chdb", path=url.path)
+                OPENED_HERE.add(url.path)
             elif url.scheme in ("http", "https"):
                 client = clickhouse_connect.get_client(dsn=dsn, connect_timeout=CONNECT_TIMEOUT_S,
                                                        send_receive_timeout=60)
@@ -108,6 +115,20 @@ class Gridflow:
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
+
+
+def check_not_locked(path: str, display: str) -> None:
+    """Embedded ClickHouse allows one process per data directory and holds an exclusive lock on its status file
+    while open; ask that lock first (chdb itself would only print to the terminal and fail obscurely)."""
+    status = os.path.join(path, "status")
+    if not os.path.exists(status):
+        return
+    with open(status, "rb") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ClickHouseBusy(explain(RuntimeError("Cannot lock file"), f"ClickHouse at {display}")) from None
+        fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def bootstrap(config: Config, geography: Geography | None = None) -> Gridflow:

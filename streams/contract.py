@@ -115,14 +115,15 @@ def check_in_window(occurred_at: datetime, received_at: datetime) -> None:
 
 
 def screen(message: dict[str, Any]) -> None:
-    """Refuse identifiers holding an ID number; mask ID numbers, phones and the message's names in free text."""
+    """Refuse identifiers holding an ID number or a name the message carries; mask ID numbers, phones and those
+    names in free text."""
     payload = message["payload"]
-    if privacy.holds_id_number(message["source"]):
-        raise errors.PersonalDataInIdentifier("source holds an ID number")
-    for name in IDENTIFIER_FIELDS:
-        if isinstance(payload.get(name), str) and privacy.holds_id_number(payload[name]):
-            raise errors.PersonalDataInIdentifier(f"{name} holds an ID number")
     names = [p.get("name", "") for p in _identities(payload)]
+    identifiers = {"source": message["source"], **{k: payload[k] for k in IDENTIFIER_FIELDS
+                                                    if isinstance(payload.get(k), str)}}
+    for field, value in identifiers.items():
+        if privacy.holds_id_number(value) or privacy.mask(value, names) != privacy.mask(value):
+            raise errors.PersonalDataInIdentifier(f"{field} holds an ID number or a name")
     for name in FREE_TEXT_FIELDS:
         if isinstance(payload.get(name), str):
             payload[name] = privacy.mask(payload[name], names)

@@ -52,3 +52,45 @@ def test_the_demo_accounts_for_every_message(tmp_path):
         db.execute("UPDATE stored_events SET state = ? WHERE rowid = 777", (bytes(state),))
     tampered = gridflow("verify")
     assert tampered.returncode == 1 and "TAMPERED at position #777" in tampered.stdout, tampered.stdout
+
+
+def test_a_second_demo_verifies_and_a_second_terminal_works_beside_the_server(tmp_path):
+    """`make demo` twice, then `gridflow verify` is clean (the first demo's chain went with its store); while
+    `gridflow serve` holds the embedded ClickHouse, read-side commands in another terminal run through it."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "GRIDFLOW_"))}
+    env["GRIDFLOW_DATA_DIR"] = str(tmp_path / "data")
+
+    def gridflow(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "gridflow.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=600)
+
+    for seed in ("4", "5"):
+        demo = gridflow("demo", "--days", "1", "--scale", "0.005", "--seed", seed, "--no-serve")
+        assert demo.returncode == 0, demo.stderr[-2000:]
+    verified = gridflow("verify")
+    assert verified.returncode == 0 and verified.stdout.startswith("intact:"), verified.stdout + verified.stderr
+
+    server = subprocess.Popen([sys.executable, "-m", "gridflow.cli", "serve", "--port", "0", "--clock", "data"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("gridflow serve: http://127.0.0.1:"), line + server.stderr.read()[-2000:]
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "data" / "serve.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for args in (("kpi",), ("verify",), ("audit", "access", "--since", "2026-01-01"),
+                     ("report", "season", "--from", "2026-08-01", "--to", "2026-08-01", "--out",
+                      str(tmp_path / "report"))):
+            run = gridflow(*args)
+            assert run.returncode == 0 and "Traceback" not in run.stderr, (args, run.stderr[-2000:])
+            assert "running there" in run.stderr
+        assert (tmp_path / "report" / "index.html").exists()
+        refused = gridflow("replay")  # swapping tables under the running server is refused, with one line
+        assert refused.returncode == 2 and "stop the server first" in refused.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert server.returncode == 0 and not (tmp_path / "data" / "serve.json").exists()

@@ -64,7 +64,8 @@ def test_no_generated_request_earns_a_server_error(world):
     assert len(operations(world)) >= 9
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.text(max_size=30),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
                         st.sampled_from(["alerts", "labels", "fingerprint", "status", "startsAt", "endsAt", "values",
                                          "annotations", "grid_code", "rule_id", "severity", "x"]), inner, max_size=6),
