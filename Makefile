@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test lint venv bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gridflow demo --days 7 --scale 0.05 --json .gridflow/demo-summary.json
 
-# Starts PostgreSQL (installing it if absent), then the whole suite; the suite starts Tansu itself.
+lint: $(TSTAMP)
+	$(BIN)/ruff check .
+
+# Lint, then PostgreSQL (installing it if absent) and the whole suite; the suite starts Tansu itself.
 # pytest exit 5 ("no tests collected") is turned into a failure.
 test: $(TSTAMP)
+	$(BIN)/ruff check .
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-fonts.sh

@@ -22,12 +22,12 @@ from typing import Any
 from domain.alert_desk import AlertDesk
 from domain.identity import Pseudonymizer, make_id_number
 from domain.model import PriorityPerson
-from gridflow.bootstrap import bootstrap
+from gridflow.accounts import demo_accounts
 from gridflow.api import wall_clock
+from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from gridflow.evaluator import Evaluator, evaluating
 from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
-from gridflow.accounts import demo_accounts
 from gridflow.serving import make_services, serving
 from streams.contract import encode, envelope
 from streams.producer import kafka_producer, publish

@@ -8,10 +8,11 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
@@ -189,9 +190,9 @@ def per_store(stores: str, run: Any) -> list[dict[str, Any]]:
 def print_table(results: list[dict[str, Any]], columns: list[tuple[str, str]], notes: str = "") -> None:
     """Figures as a table (header, result key), then as JSON for scripts."""
     widths = [max(len(header), *(len(str(r[key])) for r in results)) + 2 for header, key in columns]
-    print("\n" + "".join(header.rjust(w) for (header, _), w in zip(columns, widths)))
+    print("\n" + "".join(header.rjust(w) for (header, _), w in zip(columns, widths, strict=False)))
     for r in results:
-        print("".join(str(r[key]).rjust(w) for (_, key), w in zip(columns, widths)))
+        print("".join(str(r[key]).rjust(w) for (_, key), w in zip(columns, widths, strict=False)))
     if notes:
         print(notes)
     print(json.dumps(results))
@@ -224,7 +225,7 @@ def bench_domain(config: Config, *, stores: str, messages: int, seed: int) -> li
     store's ceilings on the same events."""
     geo = bootstrap(config).geography
     season = Simulator(geo, start=date(2026, 7, 1), days=92, scale=0.1, seed=seed, bad_share=0.01).messages()
-    mix = [m for _, m in zip(range(messages), season)]
+    mix = [m for _, m in zip(range(messages), season, strict=False)]
     progress(f"bench domain: {len(mix)} messages; stores: {', '.join(store_kinds(stores))}", final=True)
     base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode()}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,10 @@ from gridflow.config import Config
 from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
 from projections import planner
 from projections.projector import all_notifications
-from projections.schema import open_database
 from projections.replay import rebuild
-from streams.producer import kafka_producer, publish
+from projections.schema import open_database
 from streams.contract import to_item
+from streams.producer import kafka_producer, publish
 from streams.simulator import Simulator
 from streams.topics import KIND_OF_TOPIC, TOPIC_OF_KIND
 
@@ -104,7 +104,7 @@ def synthetic_year(client: Any, geo: Any, year: int) -> dict[str, int]:
     lodging_grids = sorted({lodging.grid_code for lodging in geo.lodgings.values()})
     towns = [geo.grids[g].town_code for g in lodging_grids]
     villages = [geo.grids[g].village_code for g in lodging_grids]
-    start = datetime(year, 1, 1, tzinfo=timezone.utc)
+    start = datetime(year, 1, 1, tzinfo=UTC)
     hours = 24 * 365
     client.command(f"""
         INSERT INTO grid_hourly SELECT 1, %(start)s + toIntervalHour(number %% {hours}) AS hour,

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.model import aggregate_id
+from domain.aggregates import aggregate_id
 from domain.privacy import mask
 
 LEVELS = ("grid", "town", "district")

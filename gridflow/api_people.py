@@ -3,7 +3,7 @@ Grafana's webhook, and the relay for read-side CLI commands."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -68,7 +68,7 @@ def access(request: Request, since: str = "1970-01-01T00:00:00+00:00",
     except ValueError:
         raise HTTPException(422, "since: not an ISO 8601 time (e.g. 2026-08-01T00:00:00+08:00)") from None
     with s.lock:
-        return alert_queries.access_log(s.client, start if start.tzinfo else start.replace(tzinfo=timezone.utc))
+        return alert_queries.access_log(s.client, start if start.tzinfo else start.replace(tzinfo=UTC))
 
 
 async def _json_body(request: Request) -> Any:

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,8 @@ def cmd_demo(system: Gridflow, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(system: Gridflow, args: argparse.Namespace) -> int:
-    from streams.worker import WorkerSettings, run
-
     from gridflow.runtime import cluster_id
+    from streams.worker import WorkerSettings, run
 
     servers = needs_broker(system, "gridflow worker")
     handler = system.intake_handler(servers, cluster_id(servers))
@@ -119,7 +118,7 @@ def cmd_sweep_stays(system: Gridflow, args: argparse.Namespace) -> int:
 
     projector = system.recovered_projector()
     projector.catch_up()
-    as_of = args.as_of or datetime.now(timezone.utc)
+    as_of = args.as_of or datetime.now(UTC)
     candidates, recorded = record_open_stays(system.store, system.clickhouse, as_of)
     projector.catch_up()
     print(f"as of {as_of.isoformat()}: {candidates} stays past their nights, {recorded} recorded as left open")

@@ -7,7 +7,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def cmd_as_of(system: Gridflow, args: argparse.Namespace) -> int:
     from projections.as_of import area_state, person_state
 
     geo = system.geography
-    known_at = args.known_at or datetime.now(timezone.utc)
+    known_at = args.known_at or datetime.now(UTC)
     step = lambda n: progress(f"read {n} stored events")  # noqa: E731
     if args.person_pseudonym:
         state: Any = person_state(system.store, geo, args.person_pseudonym, args.at, known_at, step)
@@ -111,7 +111,7 @@ def cmd_kpi(system: Gridflow, args: argparse.Namespace) -> int:
     if (args.grid and args.grid not in geo.grids) or (args.town and args.town not in geo.towns):
         raise OperatorError(f"unknown {'grid' if args.grid else 'town'}: {args.grid or args.town}")
     grids = (args.grid,) if args.grid else tuple(geo.grids_of_town(args.town)) if args.town else None
-    now = args.at or datetime.now(timezone.utc)
+    now = args.at or datetime.now(UTC)
     print(json.dumps({"scope": args.grid or args.town or "district", "at": now.isoformat(),
                       **kpis(system.clickhouse, grids, now)}, indent=2))
     return 0

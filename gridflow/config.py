@@ -41,7 +41,7 @@ class Config:
     accounts: Path | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Config":
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
         env = with_secret_files(os.environ if env is None else env)  # NAME or NAME_FILE (Docker secrets)
         data_dir = Path(env.get("GRIDFLOW_DATA_DIR", ".gridflow")).resolve()
         try:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ def summarise(config: Config, client: Any, reader: Any, published: Any, letters:
             seeded_found += 1
             seeded_reason_ok += letter["reason"] == reason
             seeded_bytes_ok += open_original(letter, cipher, vault) == original
-    season_start = datetime(start.year, start.month, start.day, tzinfo=CST).astimezone(timezone.utc)
+    season_start = datetime(start.year, start.month, start.day, tzinfo=CST).astimezone(UTC)
     projected_facts = sum(n for topic, n in stored.items() if topic in MOVEMENT_TOPICS)
     return {
         "events_produced": published.count,
@@ -175,7 +175,7 @@ def pad(text: str, width: int) -> str:
 def print_summary(summary: dict[str, Any], geo: Any) -> None:
     print(f"\n{'town/street':<12}{'residents':>10}{'change':>8}{'new hh':>7}{'leases':>7}"
           f"{'peak visitors':>14}{'beds*':>7}{'load':>6}{'scenic cap*':>12}")
-    for code, town in sorted(summary["towns"].items()):
+    for _, town in sorted(summary["towns"].items()):
         share = town["peak_share_of_beds"]
         print(f"{pad(town['name'], 12)}{town.get('residents', 0):>10}{town.get('residents_change', 0):>+8}"
               f"{town.get('new_households', 0):>7}{town.get('active_leases', 0):>7}"

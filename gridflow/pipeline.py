@@ -22,7 +22,8 @@ from streams.producer import Published
 
 
 @contextmanager
-def intake_worker(config: Config, servers: str, log_path: Path, group_id: str | None = None) -> Iterator[subprocess.Popen]:
+def intake_worker(config: Config, servers: str, log_path: Path,
+                  group_id: str | None = None) -> Iterator[subprocess.Popen]:
     """`gridflow worker` in its own process (as in production), stopped with SIGTERM on exit."""
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=servers, GRIDFLOW_DATA_DIR=str(config.data_dir),
                GRIDFLOW_EVENT_STORE=config.event_store_url, GRIDFLOW_CIPHER_KEY=config.cipher_key,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +14,7 @@ ALERT_FIELDS = ("alert_id", "rule_id", "severity", "grid_code", "town_code", "su
 
 def _dicts(client: Any, sql: str, **params: Any) -> list[dict[str, Any]]:
     result = client.query(sql, parameters=params)
-    return [dict(zip(result.column_names, row)) for row in result.result_rows]
+    return [dict(zip(result.column_names, row, strict=False)) for row in result.result_rows]
 
 
 def alerts(client: Any, grids: frozenset[str] | None, status: str = "open", rules_prefix: str = "") -> list[dict]:
@@ -30,7 +30,7 @@ def alerts(client: Any, grids: frozenset[str] | None, status: str = "open", rule
     for row in rows:
         row["evidence"] = json.loads(row["evidence"] or "{}")
         for key in ("raised_at", "acknowledged_at", "resolved_at"):
-            row[key] = row[key].replace(tzinfo=timezone.utc).isoformat() if row[key] and row[key].year > 1970 else None
+            row[key] = row[key].replace(tzinfo=UTC).isoformat() if row[key] and row[key].year > 1970 else None
     rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["raised_at"] or ""), reverse=False)
     return rows
 

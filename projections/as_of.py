@@ -58,8 +58,7 @@ def facts(store: Any, geography: Geography, at: datetime, known_at: datetime,
         event = store.mapper.to_domain_event(notification)
         if event.timestamp > known_at:
             continue
-        aggregate = notification.topic.split(":")[1].split(".")[0]
-        for table, row in maker.rows(notification.id, event, aggregate):
+        for table, row in maker.rows(notification.id, event):
             if table == "erasures":
                 yield {"kind": "erased", "subject": row["subject"]}
             elif table == "movements" and row["occurred_at"] <= at:

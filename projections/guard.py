@@ -6,7 +6,7 @@ The ranges come from the columns' declared types (system.columns), so they follo
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 ANOMALY_COLUMNS = ("notification_id", "seq", "topic", "target", "action", "reason", "value")
@@ -14,10 +14,10 @@ _INTS = {"UInt8": (0, 2**8 - 1), "UInt16": (0, 2**16 - 1), "UInt32": (0, 2**32 -
          "Int8": (-2**7, 2**7 - 1), "Int16": (-2**15, 2**15 - 1), "Int32": (-2**31, 2**31 - 1),
          "Int64": (-2**63, 2**63 - 1)}
 _TIMES = {  # ClickHouse's documented ranges (UTC)
-    "DateTime64": (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2299, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
-    "DateTime": (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(2106, 2, 7, 6, 28, 15, tzinfo=timezone.utc)),
+    "DateTime64": (datetime(1900, 1, 1, tzinfo=UTC), datetime(2299, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    "DateTime": (datetime(1970, 1, 1, tzinfo=UTC), datetime(2106, 2, 7, 6, 28, 15, tzinfo=UTC)),
 }
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _bounds(ch_type: str) -> tuple[str, Any, Any] | None:
@@ -68,7 +68,7 @@ def _fit(value: Any, kind: str, low: Any, high: Any) -> tuple[Any, str]:
     elif not isinstance(value, datetime):
         return (EPOCH, "missing") if value is None else (EPOCH, "wrong_type")
     elif value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     if value < low:
         return low, "below_range"
     if value > high:

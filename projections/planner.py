@@ -6,7 +6,7 @@ departures since the beginning; a day's peak is its highest hourly value, its av
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -20,8 +20,8 @@ INFLOW_REASONS = ("new_home", "rental", "work", "study")  # arrivals of new resi
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) local, as UTC datetimes."""
-    return (datetime(start.year, start.month, start.day, tzinfo=LOCAL).astimezone(timezone.utc),
-            datetime(end.year, end.month, end.day, tzinfo=LOCAL).astimezone(timezone.utc) + timedelta(days=1))
+    return (datetime(start.year, start.month, start.day, tzinfo=LOCAL).astimezone(UTC),
+            datetime(end.year, end.month, end.day, tzinfo=LOCAL).astimezone(UTC) + timedelta(days=1))
 
 
 def _town_filter(town: str | None) -> str:
@@ -44,7 +44,7 @@ def visitors_present_daily(client: Any, start: date, end: date, town: str | None
                                           column_oriented=True).result_columns or ([], [], [])
     days = (end - start).days + 1
     hourly: dict[str, np.ndarray] = {t: np.zeros(days * 24, dtype=np.int64) for t in set(before) | set(towns)}
-    for town_code, offset, delta in zip(towns, offsets, deltas):
+    for town_code, offset, delta in zip(towns, offsets, deltas, strict=False):
         hourly[town_code][offset] += delta
     result = {}
     for town_code, changes in sorted(hourly.items()):

@@ -11,12 +11,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.geography import Geography
 from projections.guard import RowGuard, anomaly
-from projections.rows import FORGOTTEN_SUBJECT, PROJECTED_TOPICS, RowMaker, grid_state_deltas, hourly_rollup
+from projections.rollup import grid_state_deltas, hourly_rollup
+from projections.rows import FORGOTTEN_SUBJECT, PROJECTED_TOPICS, RowMaker
 from projections.schema import COLUMNS, GRID_STATE
 
 log = logging.getLogger("gridflow.projector")
@@ -105,7 +106,7 @@ class Projector:
         self._write(batch)
         return batch.count
 
-    def _prepare(self, after: int) -> "Batch | None":
+    def _prepare(self, after: int) -> Batch | None:
         """Read the notifications after `after` and turn them into rows (no ClickHouse I/O). An event that does
         not decode or map to rows is recorded as an anomaly, never a reason to stop."""
         notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size)
@@ -117,24 +118,10 @@ class Projector:
         anomalies = tables["projection_anomalies"]
         topics: dict[int, str] = {}
         for notification in notifications:
-            if notification.topic not in PROJECTED_TOPICS:
-                continue
-            try:
-                event = self.mapper.to_domain_event(notification)
-            except Exception as e:
-                anomalies.append(anomaly(notification.id, notification.topic, "", "skipped", "undecodable",
-                                         type(e).__name__))
-                continue
-            aggregate = notification.topic.split(":")[1].split(".")[0]
-            try:
-                made = list(self.rows.rows(notification.id, event, aggregate))
-            except Exception as e:
-                anomalies.append(anomaly(notification.id, notification.topic, "", "skipped", "row_error",
-                                         type(e).__name__))
-                continue
-            topics[notification.id] = notification.topic
-            for table, row in made:
-                tables[table].append(row)
+            if notification.topic in PROJECTED_TOPICS:
+                for table, row in self._rows_of(notification, anomalies):
+                    topics[notification.id] = notification.topic
+                    tables[table].append(row)
         last = notifications[-1].id
         erased = {row["subject"] for row in tables.get("erasures", [])} - self.forgotten
         self.forgotten |= erased
@@ -151,7 +138,22 @@ class Projector:
         anchor = self.chain.anchor(last) if self.chain is not None else ""
         return Batch(len(notifications), last, {t: rows for t, rows in tables.items() if rows}, erased, anchor)
 
-    def _write(self, batch: "Batch") -> None:
+    def _rows_of(self, notification: Any, anomalies: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The rows of one stored event; an event that does not decode or map to rows is an anomaly instead."""
+        try:
+            event = self.mapper.to_domain_event(notification)
+        except Exception as e:
+            anomalies.append(anomaly(notification.id, notification.topic, "", "skipped", "undecodable",
+                                     type(e).__name__))
+            return []
+        try:
+            return list(self.rows.rows(notification.id, event))
+        except Exception as e:
+            anomalies.append(anomaly(notification.id, notification.topic, "", "skipped", "row_error",
+                                     type(e).__name__))
+            return []
+
+    def _write(self, batch: Batch) -> None:
         """Facts, then current state, then the position: a crash anywhere leaves only rows past the position."""
         for table, rows in batch.tables.items():
             columns = COLUMNS[table]
@@ -163,7 +165,7 @@ class Projector:
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
                                 parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(batch.erased)})
         self._write_grid_state(batch.tables.get("movements", []), batch.last)
-        self.client.insert("projection_position", [[self.name, batch.last, datetime.now(timezone.utc), batch.anchor]],
+        self.client.insert("projection_position", [[self.name, batch.last, datetime.now(UTC), batch.anchor]],
                            column_names=["projector", "position", "updated_at", "chain_digest"])
         self.position = batch.last
         self.handled += sum(r["accepted"] + r["duplicates"] + r["rejected"]
@@ -217,7 +219,7 @@ class Projector:
             except Exception as e:
                 delay = RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)]
                 failures += 1
-                message = f"projector waiting {delay:g} s: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+                message = f"projector waiting {delay:g} s: {type(e).__name__}: {first_line(e)}"
                 log.warning(message)
                 on_wait(message)
                 _sleep_unless(stop, delay)
@@ -226,6 +228,10 @@ class Projector:
                 time.sleep(idle_sleep_s)
             elif n < self.batch_size // 10:
                 time.sleep(small_batch_wait_s)
+
+
+def first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0][:200] if str(e) else ""
 
 
 def _sleep_unless(stop: Callable[[], bool], seconds: float) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -108,7 +108,7 @@ def open_stays_due(client: Any, as_of: datetime) -> list[UUID]:
 def latest_fact_time(client: Any) -> datetime:
     """The business time of the newest projected fact (UTC; the epoch when there is none)."""
     latest = _rows(client, "SELECT max(occurred_at) FROM movements")[0][0]
-    return latest.replace(tzinfo=timezone.utc)
+    return latest.replace(tzinfo=UTC)
 
 
 def chain_anchors(client: Any) -> dict[int, bytes]:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from projections.guard import ANOMALY_COLUMNS
+from projections.rollup import HOURLY_COLUMNS
 from projections.rows import (
     ACCESS_COLUMNS,
     ALERT_COLUMNS,
     ERASURE_COLUMNS,
     GATE_COLUMNS,
-    HOURLY_COLUMNS,
     LEDGER_COLUMNS,
     MOVEMENT_COLUMNS,
     REJECT_COLUMNS,

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,8 @@ import orjson
 
 from domain import commands as c
 from domain import errors, privacy
-from domain.intake import IntakeItem
 from domain.identity import validate_id_number
+from domain.intake import IntakeItem
 
 KINDS = ("move_in", "move_out", "rental", "visitor_registration", "priority_movement", "scenic_gate")
 SCHEMA_VERSION = 1
@@ -47,7 +47,7 @@ def encode(message: dict[str, Any]) -> bytes:
 
 # The accepted business-time window: from the Unix epoch (every read model can hold it) to a day after the message
 # was received (feeds' clocks drift; a move-in dated next year is a feed error, not a fact).
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 LATEST_PLANNED_END = date(2100, 12, 31)
 # Fields that name things: refused when they hold an ID number (masking would merge different things).
@@ -67,7 +67,7 @@ def _read(value: bytes | None, expected_kind: str | None, received_at: datetime 
     message = _envelope(value, expected_kind)
     content_digest = hashlib.sha256(orjson.dumps(message, option=orjson.OPT_SORT_KEYS)).hexdigest()
     occurred_at = instant(message["occurred_at"], "occurred_at")
-    check_in_window(occurred_at, received_at or datetime.now(timezone.utc))
+    check_in_window(occurred_at, received_at or datetime.now(UTC))
     screen(message)
     common = {"message_id": message["message_id"].lower(), "occurred_at": occurred_at, "source": message["source"]}
     return _BUILDERS[message["kind"]](message["payload"], common), content_digest

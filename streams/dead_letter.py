@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -59,7 +59,7 @@ def dead_letter_value(outcome: Outcome, raw: RawMessage, cipher: AESCipher, vaul
         "detail": privacy.mask(outcome.detail),
         "message_id": outcome.item.message_id,
         "source": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
-        "rejected_at": datetime.now(timezone.utc).isoformat(),
+        "rejected_at": datetime.now(UTC).isoformat(),
     }
     if raw.value is None:
         letter["original_null"] = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.application import Population
 from domain.intake import BatchResult
@@ -48,7 +48,7 @@ class IntakeHandler:
         return f"{self.prefix}{record.topic}:{record.partition}"
 
     def handle(self, records: Sequence[RawMessage]) -> BatchResult:
-        received_at = datetime.now(timezone.utc)
+        received_at = datetime.now(UTC)
         raw_at = {(self.source_of(r), r.offset): r for r in records}
         items = [to_item(self.source_of(r), r.offset, r.value, KIND_OF_TOPIC.get(r.topic), received_at)
                  for r in records]

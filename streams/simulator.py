@@ -12,50 +12,32 @@ import math
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.geography import Geography
 from domain.identity import make_id_number
 from streams.contract import encode, envelope
+from streams.season import (
+    CST,
+    DAY_VISITS,
+    DEPARTURES_PER_DAY,
+    GIVEN,
+    INTERNAL_MOVES_PER_DAY,
+    LEASE_STARTS_PER_DAY,
+    LOCAL_REGIONS,
+    MEAN_SEASON_FACTOR,
+    NEW_HOUSEHOLDS_PER_DAY,
+    NON_LOCAL_REGIONS,
+    PRIORITY_PERSONS,
+    SCENIC_SHARE,
+    STAYS_PER_YEAR,
+    SURNAMES,
+    SimMessage,
+    season_factor,
+)
+from streams.seeded_faults import bad_messages
 from streams.topics import TOPIC_OF_KIND
-
-CST = timezone(timedelta(hours=8))
-# Per day at scale 1 (district-wide); tourists from 12 M visits/year, ~45 % staying overnight, 2.6 per party.
-NEW_HOUSEHOLDS_PER_DAY = 10
-INTERNAL_MOVES_PER_DAY = 40
-DEPARTURES_PER_DAY = 25
-LEASE_STARTS_PER_DAY = 30
-STAYS_PER_YEAR = 12_000_000 * 0.45 / 2.6
-PRIORITY_PERSONS = 600
-DAY_VISITS = 12_000_000 / 365  # scenic-area visits per day on average
-MEAN_SEASON_FACTOR = 0.67  # the mean of season_factor over a year
-SCENIC_SHARE = {"S01": 0.30, "S02": 0.18, "S03": 0.12, "S04": 0.10, "S05": 0.18, "S06": 0.12}
-HOLIDAYS = {(5, d): 2.0 for d in range(1, 6)} | {(10, d): 2.4 for d in range(1, 8)} | {(4, 5): 1.5, (6, 19): 1.5}
-NON_LOCAL_REGIONS = ("110105", "120101", "130102", "210202", "220102", "230102", "310115", "320106", "330106",
-                     "370102", "370202", "410105", "420106", "510104", "610113", "140105")
-LOCAL_REGIONS = ("370602", "370611", "370612", "370613", "370614")
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅建国志海鹏飞宇浩然欣怡子涵"
-BAD_KINDS = ("malformed_json", "unknown_kind", "invalid_id_number", "stay_not_found", "end_before_start",
-             "not_resident", "lease_overlap")
-
-
-@dataclass
-class SimMessage:
-    topic: str
-    key: bytes
-    value: bytes
-    occurred_at: datetime
-    expected_reject: str | None = None  # the reason code gridflow must give a seeded bad message
-
-
-def season_factor(day: date) -> float:
-    """Relative tourist arrivals: a summer peak (early August), weekends and national holidays on top."""
-    summer = 1.0 + 2.2 * math.exp(-(((day.timetuple().tm_yday - 215) / 32) ** 2))
-    weekend = 1.25 if day.weekday() >= 5 else 1.0
-    return 0.45 * summer * weekend * HOLIDAYS.get((day.month, day.day), 1.0)
 
 
 class Simulator:
@@ -141,7 +123,7 @@ class Simulator:
             for message in todays:
                 yield message
                 if self.rng.random() < self.bad_share:
-                    yield from self._bad(message.occurred_at)
+                    yield from bad_messages(self, message.occurred_at)
 
     def _baseline(self) -> Iterator[SimMessage]:
         """Residents already registered before the season (registration dates spread over earlier years)."""
@@ -292,50 +274,3 @@ class Simulator:
                     payload["region"] = self.rng.choice(NON_LOCAL_REGIONS)
                 out.append(self._message("priority_movement", p["person"]["ref"], self._at(day), payload))
         return out
-
-    # -- bad input ------------------------------------------------------------------------------------------
-    def _bad(self, at: datetime) -> list[SimMessage]:
-        kind = self.rng.choice(BAD_KINDS)
-        if kind == "malformed_json":
-            good = self._message("move_in", "bad", at, {"person": self._person()["identity"]})
-            return [SimMessage(good.topic, b"bad", good.value[: len(good.value) // 2], at, "malformed_json")]
-        if kind == "unknown_kind":
-            message = envelope("census_update", at, "simulator:bad", {"note": "not a kind gridflow ingests"},
-                               self._uuid())
-            return [SimMessage(TOPIC_OF_KIND["move_in"], b"bad", encode(message), at, "unknown_kind")]
-        if kind == "invalid_id_number":
-            person = self._person()
-            good = person["identity"]["id_number"]
-            wrong = "0123456789X"[("0123456789X".index(good[-1]) + 1) % 11]
-            person["identity"]["id_number"] = good[:-1] + wrong
-            grid = self.rng.choice(self.grid_codes)
-            message = self._move_in(person, grid, f"D{grid}-X", f"H{grid}-X", "other", at)
-            message.expected_reject = "invalid_id_number"
-            return [message]
-        if kind == "stay_not_found":
-            stay_id = f"ST-never-{self._uuid().hex[:12]}"
-            message = self._message("visitor_registration", stay_id, at, {"action": "check_out", "stay_id": stay_id})
-            message.expected_reject = "stay_not_found"
-            return [message]
-        started = [lease for lease in self.leases if lease["start"] < at]  # its start is already published
-        if kind == "end_before_start" and started:
-            lease = self.rng.choice(started)
-            message = self._message("rental", lease["dwelling"], lease["start"] - timedelta(days=3),
-                                    {"action": "end", "lease_id": lease["lease_id"], "dwelling_id": lease["dwelling"]})
-            message.expected_reject = "end_before_start"
-            return [message]
-        if kind == "lease_overlap" and started:  # a second lease on a flat whose lease still runs
-            lease = self.rng.choice(started)
-            message = self._message("rental", lease["dwelling"], at, {
-                "action": "start", "lease_id": f"LS-{self._uuid().hex[:12]}", "dwelling_id": lease["dwelling"],
-                "grid_code": lease["grid"], "landlord": self._person()["identity"],
-                "tenants": [self._person()["identity"]]})
-            message.expected_reject = "lease_overlap"
-            return [message]
-        # not_resident: a resident leaves, and the same departure is sent again with a later date
-        # (same topic and key as the first, so it always arrives after it)
-        person = self.residents.pop(self.rng.randrange(len(self.residents)))
-        first = self._move_out(person, at - timedelta(minutes=30), "left_district")
-        second = self._move_out(person, at, "left_district")
-        second.expected_reject = "not_resident"
-        return [first, second]

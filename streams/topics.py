@@ -22,12 +22,13 @@ class TopicSpec:
 
 # Intake topics hold plaintext personal data from the feeds: keep them short-lived (7 days); the encrypted
 # event store is the record.
+PERSON_KEY = "person reference in the source system (never the ID number)"
 INTAKE = (
-    TopicSpec("gridflow.intake.move-in", "move_in", 4, "person reference in the source system (never the ID number)", 7),
-    TopicSpec("gridflow.intake.move-out", "move_out", 4, "person reference in the source system (never the ID number)", 7),
+    TopicSpec("gridflow.intake.move-in", "move_in", 4, PERSON_KEY, 7),
+    TopicSpec("gridflow.intake.move-out", "move_out", 4, PERSON_KEY, 7),
     TopicSpec("gridflow.intake.rental", "rental", 4, "dwelling_id (one dwelling's leases stay in order)", 7),
     TopicSpec("gridflow.intake.visitor", "visitor_registration", 4, "stay_id", 7),
-    TopicSpec("gridflow.intake.priority", "priority_movement", 2, "person reference in the source system", 7),
+    TopicSpec("gridflow.intake.priority", "priority_movement", 2, PERSON_KEY, 7),
     TopicSpec("gridflow.intake.scenic-gate", "scenic_gate", 1, "scenic area code", 7),
 )
 DEAD_LETTER = TopicSpec("gridflow.dead-letter", None, 1, "original key", 30)

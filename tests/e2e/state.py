@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from domain import commands as c
 from domain.application import Population
 from domain.identity import Pseudonymizer
 from domain.model import Lease, Person, PriorityPerson, VisitorStay
@@ -16,47 +15,40 @@ from streams.topics import KIND_OF_TOPIC
 
 def reference_state(geography: Any, messages: list[Any], pseudonym_key: bytes) -> dict[str, Any]:
     model = Population({}, geography=geography, pseudonymize=Pseudonymizer(pseudonym_key))
-    items = [to_item("reference", i, m.value, KIND_OF_TOPIC[m.topic]) for i, m in enumerate(messages)]
-    result = model.process(items)
-    people, leases, stays, priority = set(), set(), set(), set()
-    for item in items:
-        command = item.command
-        if isinstance(command, (c.MoveIn, c.MoveOut)):
-            people.add(model.pseudonymize(command.person.id_number))
-        elif isinstance(command, c.StartLease):
-            leases.add(command.lease_id)
-        elif isinstance(command, c.CheckIn):
-            stays.add(command.stay_id)
-        elif isinstance(command, c.PriorityMovement):
-            priority.add(model.pseudonymize(command.person.id_number))
-    residents, active_leases, visitors = Counter(), Counter(), Counter()
-    for pseudonym in people:
-        person = model.repository.get(Person.create_id(pseudonym))
-        if person.is_resident:
-            residents[person.grid_code] += 1
-    for lease_id in leases:
-        lease = _get(model, Lease.create_id(lease_id))
-        if lease is not None and lease.ended_at is None:
-            active_leases[lease.grid_code] += 1
-    for stay_id in stays:
-        stay = _get(model, VisitorStay.create_id(stay_id))
-        if stay is not None and stay.checked_out_at is None:
-            visitors[stay.grid_code] += stay.party_size
-    last_grid = {}
-    for pseudonym in priority:
-        found = _get(model, PriorityPerson.create_id(pseudonym))
-        if found is not None:
-            last_grid[found.id.hex] = found.last_grid
-    return {"residents": dict(residents), "active_leases": dict(active_leases), "visitors": dict(visitors),
-            "priority_last_grid": last_grid, "accepted": result.count("accepted"),
+    result = model.process([to_item("reference", i, m.value, KIND_OF_TOPIC[m.topic]) for i, m in enumerate(messages)])
+    state: dict[str, Any] = {"residents": Counter(), "active_leases": Counter(), "visitors": Counter(),
+                             "priority_last_grid": {}}
+    created = {n.originator_id for n in model.recorder.select_notifications(start=1, limit=10**7)
+               if n.originator_version == 1}
+    for aggregate_id in created:
+        aggregate = model.repository.get(aggregate_id)
+        fold = FOLD.get(type(aggregate))
+        if fold is not None:
+            fold(aggregate, state)
+    return {**{k: dict(v) for k, v in state.items()}, "accepted": result.count("accepted"),
             "rejected": result.count("rejected")}
 
 
-def _get(model: Population, aggregate_id: Any) -> Any:
-    try:
-        return model.repository.get(aggregate_id)
-    except Exception:
-        return None
+def _resident(person: Person, state: dict[str, Any]) -> None:
+    if person.is_resident:
+        state["residents"][person.grid_code] += 1
+
+
+def _lease(lease: Lease, state: dict[str, Any]) -> None:
+    if lease.ended_at is None:
+        state["active_leases"][lease.grid_code] += 1
+
+
+def _stay(stay: VisitorStay, state: dict[str, Any]) -> None:
+    if stay.checked_out_at is None:
+        state["visitors"][stay.grid_code] += stay.party_size
+
+
+def _priority(person: PriorityPerson, state: dict[str, Any]) -> None:
+    state["priority_last_grid"][person.id.hex] = person.last_grid
+
+
+FOLD = {Person: _resident, Lease: _lease, VisitorStay: _stay, PriorityPerson: _priority}
 
 
 def pipeline_state(client: Any) -> dict[str, Any]:

@@ -51,48 +51,62 @@ def season(geography):
     return list(Simulator(geography, start=date(2026, 8, 1), days=1, scale=0.002, seed=99, bad_share=0).messages())
 
 
+def _set_time(choices: list[str]):
+    def change(message: dict, payload: dict, data: st.DataObject) -> None:
+        message["occurred_at"] = data.draw(st.sampled_from(choices))
+    return change
+
+
+def _huge_string(message: dict, payload: dict, data: st.DataObject) -> None:
+    payload[data.draw(st.sampled_from(["place", "dwelling_id", "reason", "x"]))] = "长" * data.draw(
+        st.sampled_from([70, 300_000, 700_000]))
+
+
+def _weird_characters(message: dict, payload: dict, data: st.DataObject) -> None:
+    for key in ("dwelling_id", "household_id", "stay_id", "lease_id", "place", "source"):
+        if isinstance(payload.get(key), str):
+            payload[key] = data.draw(st.sampled_from(WEIRD)) + payload[key] + data.draw(st.sampled_from(WEIRD))
+
+
+def _wrong_type(message: dict, payload: dict, data: st.DataObject) -> None:
+    payload[data.draw(st.sampled_from(sorted(payload) or ["payload"]))] = data.draw(
+        st.sampled_from([None, [], {}, 1.5, -1, True, "", 2**70]))
+
+
+def _unknown_kind(message: dict, payload: dict, data: st.DataObject) -> None:
+    message["kind"] = data.draw(st.sampled_from(["move_sideways", "", "MOVE_IN", None, 7]))
+
+
+def _personal_data(message: dict, payload: dict, data: st.DataObject) -> None:
+    """A name and an ID number typed where they do not belong (free text, identifiers)."""
+    name, id_number = data.draw(st.sampled_from(NAMES)), make_id_number("370614", date(1990, 1, 1), 7)
+    for who in ("person", "guest", "landlord"):
+        if isinstance(payload.get(who), dict):
+            payload[who]["name"] = name
+    field = data.draw(st.sampled_from(["place", "dwelling_id", "household_id", "dwelling_address", "source"]))
+    (message if field == "source" else payload)[field] = f"{name} 身份证{id_number} 电话13912345678"
+
+
+CHANGES = {
+    "impossible_time": _set_time(["2026-02-30T10:00:00+08:00", "2026-08-01T10:00:00+99:99", "2026-08-01T24:61:00Z"]),
+    "extreme_year": _set_time(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-08:00", "1900-01-01T00:00:00+08:00"]),
+    "huge_string": _huge_string, "weird_characters": _weird_characters, "wrong_type": _wrong_type,
+    "unknown_kind": _unknown_kind, "personal_data": _personal_data,
+}
+RAW = {"null_value": lambda data: None, "empty_value": lambda data: b"",
+       "not_json": lambda data: data.draw(st.binary(min_size=1, max_size=64))}
+
+
 def mutate(message: dict, mutation: str, data: st.DataObject, earlier: list[dict]) -> tuple[str | None, bytes | None]:
     """(topic override, value) for one mutation of a message dict."""
-    payload = message.setdefault("payload", {})
-    if mutation == "impossible_time":
-        message["occurred_at"] = data.draw(st.sampled_from(["2026-02-30T10:00:00+08:00", "2026-08-01T10:00:00+99:99",
-                                                            "2026-08-01T24:61:00Z"]))
-    elif mutation == "extreme_year":
-        message["occurred_at"] = data.draw(st.sampled_from(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-08:00",
-                                                            "1900-01-01T00:00:00+08:00"]))
-    elif mutation == "huge_string":
-        payload[data.draw(st.sampled_from(["place", "dwelling_id", "reason", "x"]))] = "长" * data.draw(
-            st.sampled_from([70, 300_000, 700_000]))
-    elif mutation == "weird_characters":
-        for key in ("dwelling_id", "household_id", "stay_id", "lease_id", "place", "source"):
-            if isinstance(payload.get(key), str):
-                payload[key] = data.draw(st.sampled_from(WEIRD)) + payload[key] + data.draw(st.sampled_from(WEIRD))
-    elif mutation == "wrong_type":
-        key = data.draw(st.sampled_from(sorted(payload) or ["payload"]))
-        payload[key] = data.draw(st.sampled_from([None, [], {}, 1.5, -1, True, "", 2**70]))
-    elif mutation == "null_value":
-        return None, None
-    elif mutation == "empty_value":
-        return None, b""
-    elif mutation == "not_json":
-        return None, data.draw(st.binary(min_size=1, max_size=64))
-    elif mutation == "unknown_kind":
-        message["kind"] = data.draw(st.sampled_from(["move_sideways", "", "MOVE_IN", None, 7]))
-    elif mutation == "wrong_topic":
+    if mutation in RAW:
+        return None, RAW[mutation](data)
+    if mutation == "wrong_topic":
         return data.draw(st.sampled_from([t.name for t in INTAKE])), json.dumps(message).encode()
-    elif mutation == "reused_id" and earlier:
+    if mutation == "reused_id" and earlier:
         message["message_id"] = data.draw(st.sampled_from(earlier))["message_id"]
-    elif mutation == "personal_data":
-        name, id_number = data.draw(st.sampled_from(NAMES)), make_id_number("370614", date(1990, 1, 1), 7)
-        for who in ("person", "guest", "landlord"):
-            if isinstance(payload.get(who), dict):
-                payload[who]["name"] = name
-        field = data.draw(st.sampled_from(["place", "dwelling_id", "household_id", "dwelling_address", "source"]))
-        text = f"{name} 身份证{id_number} 电话13912345678"
-        if field == "source":
-            message["source"] = text
-        else:
-            payload[field] = text
+    elif mutation in CHANGES:
+        CHANGES[mutation](message, message.setdefault("payload", {}), data)
     return None, json.dumps(message).encode()
 
 

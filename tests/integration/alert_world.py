@@ -10,9 +10,9 @@ from typing import Any
 
 from domain import commands as c
 from domain.alert_desk import AlertDesk
-from gridflow.bootstrap import bootstrap
 from gridflow.accounts import Accounts, demo_accounts, token_hash
 from gridflow.api import Services
+from gridflow.bootstrap import bootstrap
 from tests.conftest import T0
 from tests.unit.domain_helpers import Feed, common, person
 

@@ -46,7 +46,7 @@ def test_no_generated_request_earns_a_server_error(world):
     for operation in operations(world):
         @given(case=operation.as_strategy(), token=st.sampled_from(tokens), real_alert=st.booleans())
         @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def call(case, token, real_alert):
+        def call(case, token, real_alert, operation=operation):
             if real_alert and "alert_id" in (case.path_parameters or {}):
                 case.path_parameters["alert_id"] = alert_id
             if token is not None:

@@ -1,6 +1,6 @@
 """Point in time from the event store: business time and recording time are separate axes; the answer at the
 end of the log agrees with the ClickHouse read models."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gridflow.bootstrap import bootstrap
 from projections.as_of import area_state, person_state
@@ -8,14 +8,14 @@ from tests.conftest import T0
 from tests.integration.test_event_store import projected_season
 from tests.unit.domain_helpers import GRID, Feed, move_in, move_out, person
 
-LATER = datetime(2100, 1, 1, tzinfo=timezone.utc)
+LATER = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def test_what_was_true_then_and_what_we_knew_then_differ_for_a_late_move_out(config, geography):
     store = bootstrap(config, geography).store
     zhang, li, feed = person(), person(), Feed()
     store.process([feed.item(move_in(zhang, "D1", T0)), feed.item(move_in(li, "D2", T0 + timedelta(hours=1)))])
-    before_the_late_message = datetime.now(timezone.utc)
+    before_the_late_message = datetime.now(UTC)
     store.process([feed.item(move_out(zhang, "D1", T0 + timedelta(hours=2)))])  # registered late
 
     def residents(at, known_at=LATER):

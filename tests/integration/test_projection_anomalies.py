@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from domain import commands as c
 from gridflow.bootstrap import bootstrap
@@ -13,7 +13,7 @@ from projections.replay import compare, rebuild
 from tests.conftest import T0
 from tests.unit.domain_helpers import Feed, common, move_in, person
 
-ANCIENT = datetime(1, 1, 1, tzinfo=timezone.utc)
+ANCIENT = datetime(1, 1, 1, tzinfo=UTC)
 FAR = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-8)))
 
 
@@ -21,7 +21,8 @@ def stored_with_extreme_times(config, geography):
     """What an earlier release let in: move-ins dated year 1 and year 9999, then an ordinary one."""
     system = bootstrap(config, geography)
     feed = Feed()
-    system.store.process([feed.item(move_in(person(), "D-ancient", ANCIENT)), feed.item(move_in(person(), "D-far", FAR)),
+    system.store.process([feed.item(move_in(person(), "D-ancient", ANCIENT)),
+                          feed.item(move_in(person(), "D-far", FAR)),
                           feed.item(move_in(person(), "D-now", T0))])
     return system
 

@@ -1,6 +1,6 @@
 """The projector on the real embedded ClickHouse (chdb): counts, current state, crash recovery, idempotency."""
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -109,7 +109,7 @@ def test_tables_from_another_store_are_refused(config, geography, system, stored
 
 def test_the_town_summary_covers_towns_with_residents(config, geography, system, stored):
     client = projected(system)
-    summary = queries.town_summary(client, datetime(2026, 8, 1, tzinfo=timezone.utc))
+    summary = queries.town_summary(client, datetime(2026, 8, 1, tzinfo=UTC))
     assert set(summary) <= set(geography.towns) and len(summary) == 12
     assert sum(t["residents"] for t in summary.values()) == \
         rows(client, "SELECT sum(population_delta) FROM movements")[0][0]

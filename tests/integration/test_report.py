@@ -2,8 +2,8 @@
 import re
 from datetime import date
 
-from reports.season import write_report
 from projections import planner
+from reports.season import write_report
 from tests.integration.test_event_store import projected_season
 
 

@@ -2,8 +2,8 @@
 deleting one, or rewriting the whole chain is found at the first position it affects."""
 import pytest
 
-from stores.chain import EventChain
 from gridflow.bootstrap import bootstrap
+from stores.chain import EventChain
 from tests.integration.test_event_store import season_items, store_config  # noqa: F401 (fixture)
 
 
@@ -82,4 +82,5 @@ def test_a_reader_starting_past_the_chains_head_links_what_lies_between(store_co
     later = population.recorder.select_notifications(start=60, limit=20)
     assert chain.extend(later) == 79  # 1–59 first, then 60–79
     verdict = chain.verify()
-    assert verdict.intact and verdict.head[0] == 79 and verdict.unchained == population.recorder.max_notification_id() - 79
+    assert verdict.intact and verdict.head[0] == 79
+    assert verdict.unchained == population.recorder.max_notification_id() - 79

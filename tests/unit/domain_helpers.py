@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 from domain import commands as c
 from domain.application import Population
-from domain.intake import IntakeItem
 from domain.identity import Pseudonymizer, make_id_number
+from domain.intake import IntakeItem
 
 _people = itertools.count()
 GRID, OTHER_GRID = "37061400100101", "37061400100102"

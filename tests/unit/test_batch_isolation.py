@@ -12,8 +12,8 @@ from domain.handlers import HANDLERS
 from domain.model import Dwelling, Person
 from streams.contract import to_item
 from tests.conftest import T0
-from tests.unit.test_contract import envelope
 from tests.unit.domain_helpers import Feed, app, move_in, person, statuses
+from tests.unit.test_contract import envelope
 
 
 @pytest.fixture

@@ -53,7 +53,8 @@ def test_more_occupants_than_capacity_is_recorded_as_over_occupancy_not_refused(
     facts = [e for e in population.events.get(flat.id) if type(e).__name__ == "OverOccupied"]
     assert [(f.occupants, f.capacity, f.occurred_at) for f in facts] == [(3, 2, T0 + timedelta(hours=2))]  # once
 
-    population.process([feed.item(move_out(p, "D1", T0 + timedelta(days=1, hours=i))) for i, p in enumerate(people[:2])])
+    population.process([feed.item(move_out(p, "D1", T0 + timedelta(days=1, hours=i)))
+                        for i, p in enumerate(people[:2])])
     assert not dwelling(population).over_occupied
     assert event_names(population, flat.id)[-1] == "WithinCapacity"
 

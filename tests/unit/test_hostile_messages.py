@@ -1,6 +1,6 @@
 """Messages a hostile or broken producer sends: each becomes a reject with a reason code (or a masked value),
 never an exception out of the contract."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -11,7 +11,7 @@ from domain.privacy import ID_MASK, NAME_MASK, PHONE_MASK
 from streams.contract import parse, to_item
 from tests.unit.test_contract import envelope
 
-RECEIVED = datetime(2026, 8, 2, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 8, 2, tzinfo=UTC)
 
 
 def reason_for(message: dict | bytes | None, kind: str = "move_in") -> str:

@@ -100,7 +100,8 @@ def test_an_unconfigured_category_is_refused(population):
 
 def test_leaving_and_returning_to_the_assigned_grid_and_town_are_recorded(population, geography):
     same_town = "37061400100102"
-    other_town = next(code for code, grid in geography.grids.items() if grid.town_code != geography.grids[GRID].town_code)
+    other_town = next(code for code, grid in geography.grids.items()
+                      if grid.town_code != geography.grids[GRID].town_code)
     li = person()
     outcome(population, movement(li, GRID, T0), movement(li, same_town, T0 + timedelta(hours=1)),
             movement(li, other_town, T0 + timedelta(hours=2)), movement(li, GRID, T0 + timedelta(hours=3)),

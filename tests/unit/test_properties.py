@@ -104,7 +104,7 @@ def apply(population, delivered, cuts):
         positions[stream] = positions.get(stream, -1) + 1
         items.append(IntakeItem(stream, positions[stream], command=command, message_id=command.message_id))
     outcomes = []
-    for lo, hi in zip([0, *cuts], [*cuts, len(items)]):
+    for lo, hi in zip([0, *cuts], [*cuts, len(items)], strict=False):
         if lo < hi:
             outcomes += population.process(items[lo:hi]).outcomes
     return outcomes
@@ -139,7 +139,7 @@ def state(population, observable_only: bool = False) -> dict:
 
 def check_invariants(population):
     registered = {}
-    for i, who in enumerate(PEOPLE):
+    for who in PEOPLE:
         try:
             p = population.repository.get(Person.create_id(population.pseudonymize(who.id_number)))
         except Exception:

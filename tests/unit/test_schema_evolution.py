@@ -1,5 +1,5 @@
 """An event stored by older code is read by today's code through its upcaster."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from eventsourcing.persistence import StoredEvent
 
@@ -13,8 +13,8 @@ def test_a_version_1_check_in_is_read_with_a_region_code(geography, tmp_path):
     population = app(geography, env)
     stay_id = VisitorStay.create_id("ST-2019-0001")
     v1_state = {  # what version 1 wrote: no class_version, a 2-digit province
-        "timestamp": datetime(2019, 8, 1, 12, tzinfo=timezone.utc), "originator_topic": "domain.model:VisitorStay",
-        "stay_id": "ST-2019-0001", "message_id": "m-2019", "occurred_at": datetime(2019, 8, 1, 20, tzinfo=timezone.utc),
+        "timestamp": datetime(2019, 8, 1, 12, tzinfo=UTC), "originator_topic": "domain.model:VisitorStay",
+        "stay_id": "ST-2019-0001", "message_id": "m-2019", "occurred_at": datetime(2019, 8, 1, 20, tzinfo=UTC),
         "lodging_code": "L3706140010010201", "grid_code": "37061400100102", "guest": "g" * 32,
         "identity": {"id_number": "11010519491231002X", "name": "", "phone": ""}, "party_size": 2, "nights": 1,
         "origin_province": "11",
