@@ -14,7 +14,6 @@ import numpy as np
 from domain.geography import Geography
 
 LOCAL = timezone(timedelta(hours=8))
-TIERS = (0.8, 0.9, 1.0)  # yellow / orange / red, as in LB/T 034-2014 practice
 INFLOW_REASONS = ("new_home", "rental", "work", "study")  # arrivals of new residents (not moves inside, not baseline)
 
 
