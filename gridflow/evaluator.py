@@ -9,15 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from alerting.rules import RULES, Context, Rule
+from alerting.rules import RULES, Rule
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
 from gridflow.clock import record_open_stays
-from projections import alert_queries, queries
 from gridflow.pipeline import in_background
+from projections import alert_queries, queries
+from projections.reference_tables import sync_reference_tables
 
 log = logging.getLogger("gridflow.evaluator")
 
@@ -32,17 +33,20 @@ class Evaluator:
     rules: tuple[Rule, ...] = RULES
     lock: threading.RLock = field(default_factory=threading.RLock)  # shared with the API
 
+    def __post_init__(self) -> None:
+        with self.lock:  # the rules compare with capacities in ClickHouse, at the scale of the data evaluated
+            sync_reference_tables(self.client, self.geography, self.capacity_scale)
+
     def run_once(self) -> dict[str, int]:
         now = self.clock()
         if now.tzinfo is None:  # ClickHouse hands back naive UTC
-            now = now.replace(tzinfo=timezone.utc)
-        ctx = Context(self.client, self.geography, now, self.capacity_scale)
+            now = now.replace(tzinfo=UTC)
         counts = {"findings": 0, "raised": 0, "repeated": 0, "escalated": 0}
         with self.lock:  # the clock's facts first: stays past their nights (seen by the rules next round)
             _, counts["stays_left_open"] = record_open_stays(self.desk.app, self.client, now)
         for rule in self.rules:
             with self.lock:
-                findings = rule.findings(ctx)
+                findings = rule.findings(self.client, now)
             for finding in findings:
                 with self.lock:
                     _, new = self.desk.raise_or_repeat(

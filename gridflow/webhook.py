@@ -13,7 +13,7 @@ evidence (`unplaced`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from alerting.rules import RULE_BY_ID, SLA_S
@@ -48,7 +48,7 @@ def _time(value: Any, where: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise BadPayload(f"{where} is not an RFC 3339 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _strings(value: Any, where: str) -> dict[str, str]:
@@ -91,7 +91,12 @@ def apply_grafana_payload(desk: AlertDesk, geo: Geography, payload: Any, now: da
     raised = repeated = resolved = unplaced = 0
     for alert in parse_payload(payload):
         labels, annotations = alert.labels, alert.annotations
-        fingerprint = f"grafana:{alert.fingerprint}"
+        rule_id = labels.get("rule_id") or labels.get("alertname", "grafana")
+        rule = RULE_BY_ID.get(rule_id)
+        # A catalogue rule's alert names its finding (labels rule_id + finding_key, from the rule's own SQL): it
+        # gets the built-in evaluator's fingerprint, so both evaluators raise and repeat one Alert.
+        fingerprint = rule.fingerprint(labels["finding_key"]) if rule and labels.get("finding_key") \
+            else f"grafana:{alert.fingerprint}"
         if alert.status == "resolved":
             open_id = desk.open_alert(fingerprint)
             if open_id is not None:
@@ -102,7 +107,6 @@ def apply_grafana_payload(desk: AlertDesk, geo: Geography, payload: Any, now: da
                 except AlertClosed:
                     pass
             continue
-        rule_id = labels.get("rule_id") or labels.get("alertname", "grafana")
         grid = geo.grids.get(labels.get("grid_code", ""))
         town = geo.towns.get(grid.town_code if grid else labels.get("town_code", ""))
         evidence: dict[str, Any] = {"values": alert.values, "labels": labels}
@@ -110,12 +114,12 @@ def apply_grafana_payload(desk: AlertDesk, geo: Geography, payload: Any, now: da
             unplaced += 1
             evidence["unplaced"] = (f"grid label {labels['grid_code']!r} is not in the reference geography"
                                     if labels.get("grid_code") else "the alert names no grid")
-        rule = RULE_BY_ID.get(rule_id)
         severity = labels.get("severity") if labels.get("severity") in SLA_S else rule.severity if rule else "yellow"
+        sla_s = rule.sla_for(severity) if rule else SLA_S[severity]
         _, new = desk.raise_or_repeat(
             fingerprint=fingerprint, rule_id=rule_id, severity=severity, grid_code=grid.code if grid else "",
             town_code=town.code if town else "", summary=annotations.get("summary") or labels.get("alertname", ""),
-            evidence=evidence, ack_sla_s=SLA_S[severity], at=alert.starts_at or now, source="grafana",
+            evidence=evidence, ack_sla_s=sla_s, at=alert.starts_at or now, source="grafana",
             level="grid" if grid else "town" if town else "district")
         raised, repeated = raised + new, repeated + (not new)
     return {"raised": raised, "repeated": repeated, "resolved": resolved, "unplaced": unplaced}
