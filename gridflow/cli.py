@@ -7,13 +7,14 @@ import argparse
 import logging
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gridflow import cli_accounts, cli_intake, cli_services
 from gridflow.bootstrap import bootstrap
 from gridflow.cli_backup import add_backup_commands
+from gridflow.cli_grafana import add_grafana_commands
 from gridflow.config import Config
 from gridflow.errors import ClickHouseBusy, OperatorError, first_line
 from gridflow.relay import relay_to_server
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_services.add_commands(sub)
     cli_accounts.add_commands(sub)
     add_backup_commands(sub)
+    add_grafana_commands(sub)
     from benchmarks.cli import add_bench_commands
 
     add_bench_commands(sub)
@@ -93,7 +95,7 @@ def unexpected(config: Config, error: BaseException) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as log:
-            log.write(f"{datetime.now(timezone.utc).isoformat()} {' '.join(sys.argv)}\n")
+            log.write(f"{datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
             log.write("".join(traceback.format_exception(error)))
     except OSError:
         logging.getLogger("gridflow").exception("unexpected error")

@@ -1,0 +1,151 @@
+"""Grafana, checked without a Grafana server on one projected demo season (module-scoped): every alert rule
+gives the same findings through the built-in evaluator and through its Grafana query (macros expanded as the
+plugin expands them, rows read as Grafana reads numeric table data, the alert mapped back by our webhook); every
+dashboard panel's query runs and returns what its panel type draws; the export writes the files compose mounts."""
+import re
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alerting.macros import QueryContext, expand
+from alerting.rules import RULE_BY_ID, RULES
+from dashboards import grid_detail
+from dashboards.catalogue import dashboards, export
+from dashboards.running import NUMERIC, TEXT, context, run_panels
+from domain.alert_desk import AlertDesk
+from gridflow.webhook import apply_grafana_payload
+from projections.reference_tables import sync_reference_tables
+from tests.conftest import make_config
+from tests.integration.grafana_season import CAPACITY_SCALE, build_season
+from tests.unit.domain_helpers import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory, geography):
+    return build_season(make_config(tmp_path_factory.mktemp("grafana") / "gf"), geography)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    return out, export(out)
+
+
+def grafana_alerts(rule: dict, client, now: datetime) -> list[dict]:
+    """What Grafana alerting does with one provisioned rule at `now`: query A over its relative range, expanded
+    by the plugin; a table of strings and one number is "numeric data" (strings → labels); condition B (a
+    threshold) decides which instances fire. Returns the firing alerts as the webhook notifier posts them."""
+    query, condition = (next(d for d in rule["data"] if d["refId"] == ref) for ref in ("A", rule["condition"]))
+    window = query["relativeTimeRange"]
+    ctx = QueryContext(now - timedelta(seconds=window["from"]), now - timedelta(seconds=window["to"]))
+    result = client.query(expand(query["model"]["rawSql"], ctx))
+    types = [t.name for t in result.column_types] or ["String", "String", "String", "String", "UInt8"]
+    numbers = [n for n, t in enumerate(types) if NUMERIC.match(t)]
+    assert len(numbers) == 1 and all(TEXT.match(t) for n, t in enumerate(types) if n not in numbers), \
+        f"{rule['uid']}: Grafana alerts on a table of strings and exactly one number, not {types}"
+    evaluator = condition["model"]["conditions"][0]["evaluator"]
+    assert condition["model"]["type"] == "threshold" and evaluator["type"] == "gt"
+    alerts = []
+    for row in result.result_rows:
+        labels = {**rule["labels"], **{name: str(row[n]) for n, name in enumerate(result.column_names)
+                                        if n not in numbers}}
+        value = float(row[numbers[0]])
+        if value > evaluator["params"][0]:
+            alerts.append({"status": "firing", "labels": labels, "annotations": {"summary": rule["title"]},
+                           "startsAt": now.isoformat(), "values": {"A": value, "B": 1},
+                           "fingerprint": sha256(repr(sorted(labels.items())).encode()).hexdigest()[:16]})
+    return alerts
+
+
+def test_every_shared_rule_finds_the_same_through_grafana_as_built_in(season, exported, geography):
+    provisioned = yaml.safe_load((exported[0] / "provisioning/alerting/rules.yaml").read_text("utf-8"))
+    by_rule = {r["labels"]["rule_id"]: r for group in provisioned["groups"] for r in group["rules"]}
+    assert set(by_rule) == set(RULE_BY_ID)
+    times = [season.end, season.end - timedelta(hours=9, minutes=38), datetime(2026, 8, 1, 5, tzinfo=UTC),
+             datetime(2026, 8, 5, 5, tzinfo=UTC), datetime(2026, 8, 3, 7, tzinfo=UTC)]
+    compared = {rule.id: 0 for rule in RULES}
+    try:
+        for scale, now in [(CAPACITY_SCALE, t) for t in times] + [(CAPACITY_SCALE / 2, season.end)]:
+            sync_reference_tables(season.client, geography, scale)
+            for rule in RULES:
+                assert by_rule[rule.id]["data"][0]["model"]["rawSql"] == rule.sql.strip()  # one SQL text
+                built_in = {(f.fingerprint, f.grid_code, f.town_code, f.severity)
+                            for f in rule.findings(season.client, now)}
+                desk = AlertDesk(app(geography))  # a store of its own: what the webhook makes of Grafana's alerts
+                payload = {"alerts": grafana_alerts(by_rule[rule.id], season.client, now)}
+                assert apply_grafana_payload(desk, geography, payload, now)["raised"] == len(built_in)
+                through_grafana = {(a.fingerprint, a.grid_code, a.town_code, a.severity) for a in
+                                   (desk.alert(desk.open_alert(fp)) for fp, *_ in built_in)}
+                assert through_grafana == built_in, rule.id
+                compared[rule.id] += len(built_in)
+    finally:
+        sync_reference_tables(season.client, geography, CAPACITY_SCALE)
+    assert all(compared.values()), f"rules that never fired here prove nothing: {compared}"
+
+
+MAY_BE_EMPTY = {"投影异常", "目前离开责任区域", "待处置预警（按级别）"}  # nothing of the kind in the demo week
+
+
+def test_every_panel_query_runs_and_gives_its_panel_what_it_draws(season):
+    grid, town = season.client.query(  # a grid with lodgings and an over-occupied dwelling: every panel has a say
+        "SELECT a.grid_code, a.town_code FROM alerts_current AS a JOIN ref_grids AS g ON g.code = a.grid_code "
+        "WHERE g.beds > 0 AND a.rule_id = 'over_occupied_dwelling' GROUP BY a.grid_code, a.town_code "
+        "ORDER BY count() DESC, a.grid_code LIMIT 1").result_rows[0]
+    ranges = {"business": context(season.start, season.end + timedelta(days=2)),
+              "recorded": context(season.recorded_end - timedelta(hours=1), season.recorded_end + timedelta(hours=1))}
+    panels = 0
+    for board, model in dashboards():
+        chosen = {"town": town, "grid": grid} if model["uid"] == grid_detail.UID else None  # else All / first
+        for result in run_panels(season.client, model, ranges[board.clock], chosen):
+            assert result.problems() == [], (model["title"], result.title, result.sql)
+            assert "$" not in result.sql, (result.title, result.sql)
+            if result.title not in MAY_BE_EMPTY:
+                assert result.rows, f"{model['title']} / {result.title} is empty on the demo season"
+            panels += 1
+    assert panels >= 35
+
+
+def test_export_writes_what_compose_mounts_and_the_committed_copies_are_current(exported):
+    out, written = exported
+    boards = [p for p in written if p.suffix == ".json"]
+    assert len(boards) >= 6 and any("gridflow-priority/" in str(p) for p in boards)
+    for path in written:
+        committed = ROOT / "dashboards" / path.relative_to(out)
+        assert committed.exists() and committed.read_text("utf-8") == path.read_text("utf-8"), \
+            f"{committed} is stale: run `gridflow grafana export dashboards`"
+    providers = yaml.safe_load((out / "provisioning/dashboards/gridflow.yaml").read_text("utf-8"))["providers"]
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text("utf-8"))["services"]["grafana"]
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in compose["volumes"]}
+    for provider in providers:
+        mount = next(m for m in mounts if provider["options"]["path"].startswith(m))
+        assert (ROOT / mounts[mount] / Path(provider["options"]["path"]).relative_to(mount)).is_dir()
+    assert mounts["/etc/grafana/provisioning"] == "./dashboards/provisioning"
+    # the plugin comes from a mounted directory at a pinned version, never from the internet at start
+    environment = compose["environment"]
+    assert "GF_INSTALL_PLUGINS" not in environment and environment["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+    assert mounts["/var/lib/grafana/plugins"] == "./deploy/grafana/plugins" and re.fullmatch(
+        r"grafana/grafana:\d+\.\d+\.\d+", compose["image"])
+    assert "grafana-clickhouse-datasource 4.20.0" in (ROOT / "deploy/grafana/plugins/README.md").read_text("utf-8")
+
+
+def test_preview_draws_every_dashboard_from_the_same_sql(season, tmp_path):
+    """Through the command line: one PNG per dashboard, real pictures (not blank), Chinese in a CJK font."""
+    import matplotlib.image
+
+    from gridflow.cli import build_parser, run
+
+    out = tmp_path / "preview"
+    args = build_parser().parse_args(["grafana", "preview", str(out), "--days", "6"])
+    assert run(season.system, args) == 0
+    pictures = sorted(out.glob("*.png"))
+    assert [p.stem for p in pictures] == sorted(model["uid"] for _, model in dashboards())
+    for picture in pictures:
+        pixels = matplotlib.image.imread(picture)
+        height, width = pixels.shape[:2]
+        drawn = (pixels[..., :3] < 0.9).any(axis=-1).mean()  # share of pixels that are not (near) white
+        assert width >= 1400 and height >= 400 and 0.02 < drawn < 0.9, (picture.name, width, height, drawn)
