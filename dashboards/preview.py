@@ -101,6 +101,7 @@ def draw_timeseries(ax: Any, result: PanelResult, span: tuple[datetime, datetime
         for low, high in zip(steps, [*steps[1:], {"value": top}], strict=True):
             ax.axhspan(low["value"], high["value"], color=COLORS.get(low["color"]), alpha=0.12, linewidth=0)
             ax.axhline(low["value"], color=COLORS.get(low["color"]), linewidth=0.8, linestyle="--")
+        ax.set_ylim(0, top)
     locator = mdates.AutoDateLocator(tz=LOCAL)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
