@@ -31,6 +31,9 @@ def add_bench_commands(sub: Any) -> None:
     alerts.add_argument("--every", type=seconds, default=0.5, help="seconds between evaluation rounds")
     alerts.add_argument("--seed", type=int, default=42)
     alerts.set_defaults(func=run_bench)
+    scaling = bench_sub.add_parser("scaling", help="PostgreSQL with 1, 2 and 3 workers in one consumer group")
+    season(scaling, 3, 0.05)
+    scaling.set_defaults(func=run_bench)
     startup = bench_sub.add_parser("startup", help="start-up times of project, serve and kpi on the demo's data")
     startup.add_argument("--runs", type=count, default=3)
     startup.set_defaults(func=run_bench)
@@ -50,6 +53,10 @@ def run_bench(system: Any, args: argparse.Namespace) -> int:
         from benchmarks.projections import bench_projections
 
         bench_projections(config, rate=args.rate, days=args.days, scale=args.scale, seed=args.seed)
+    elif args.bench == "scaling":
+        from benchmarks.scaling import bench_scaling
+
+        bench_scaling(config, days=args.days, scale=args.scale, seed=args.seed)
     elif args.bench == "startup":
         from benchmarks.startup import bench_startup
 

@@ -14,12 +14,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.naive import naive_pipeline
 from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import (
     following,
     intake_worker,
     local_stack,
+    peak_rss_mb,
     progress,
     wait_until,
 )
@@ -69,6 +71,8 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
                            timeout_s=1800, alive=lambda: worker.poll() is None and follower.is_alive(),
                            every_s=0.05)
                 elapsed = time.monotonic() - started
+                rss_mb = peak_rss_mb(worker.pid)
+            naive = naive_pipeline(stack.servers, len(messages), stack.client, f"naive_{kind}")
             log = (config.data_dir / "logs" / "worker.log").read_text(errors="replace").splitlines()
             progress(next((line.split("] ")[-1] for line in reversed(log) if "intake totals" in line), ""),
                      final=True)
@@ -78,6 +82,9 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
     e2e = events / elapsed
     return {"store": kind, "messages": len(messages), "events": events, "e2e_seconds": round(elapsed, 2),
             "e2e_events_per_s": round(e2e), "e2e_messages_per_s": round(len(messages) / elapsed),
+            "naive_messages_per_s": naive["messages_per_s"],
+            "ratio_vs_naive": round(len(messages) / elapsed / naive["messages_per_s"], 2),
+            "worker_peak_rss_mb": rss_mb,
             "intake_without_kafka_events_per_s": round(domain_only),
             "ceiling_events_per_s": round(ceiling), "ratio": round(e2e / ceiling, 2),
             "aggregate_save_ceiling_events_per_s": round(save_ceiling), "ratio_vs_save": round(e2e / save_ceiling, 2)}
@@ -89,8 +96,11 @@ def ceilings(store: Any, kind: str, root: Path) -> tuple[float, float]:
     with store.recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT pseudonym, key FROM person_keys")
         keys = [(row["pseudonym"], bytes(row["key"])) for row in cursor.fetchall()]
-    return (write_ceiling(decoded, keys, store, kind, root, through_aggregates=False),
-            write_ceiling(decoded, keys, store, kind, root, through_aggregates=True))
+        cursor.execute("SELECT message_id, digest FROM intake_messages")
+        digests = [(row["message_id"], row["digest"]) for row in cursor.fetchall()]
+    side = {"person_keys": keys, "message_digests": digests}
+    return (write_ceiling(decoded, side, store, kind, root, through_aggregates=False),
+            write_ceiling(decoded, side, store, kind, root, through_aggregates=True))
 
 
 def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: dict[str, str],
@@ -132,11 +142,11 @@ def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: d
     return events / elapsed, measured
 
 
-def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any, kind: str, root: Path, *,
+def write_ceiling(events: list[Any], side: dict[str, list[tuple]], source: Any, kind: str, root: Path, *,
                   through_aggregates: bool, batch: int = 1500) -> float:
     """The store's batched-write ceiling on the same events, in batches the size the worker writes (~500
     messages ≈ 1,500 events), into a fresh store of the same kind, with the same AES-GCM encryption, and with
-    the same person-key rows the intake wrote alongside them (spread evenly over the batches).
+    the same person-key and message-ledger rows the intake wrote alongside them (spread evenly over the batches).
 
     through_aggregates=False: `EventStore.put` of the decoded events (mapping, encryption, insert: nothing else).
     through_aggregates=True: the same events triggered anew on their aggregates and saved with
@@ -151,12 +161,12 @@ def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any,
         target = bootstrap(config).store
         aggregates: dict[Any, Any] = {}
         batches = max(1, -(-len(events) // batch))
-        keys_per_batch = -(-len(keys) // batches)
+        per_batch = {table: -(-len(rows) // batches) for table, rows in side.items()}
         started = time.monotonic()
         for n, k in enumerate(range(0, len(events), batch)):
-            key_rows = keys[n * keys_per_batch:(n + 1) * keys_per_batch]
+            side_rows = {t: rows[n * per_batch[t]:(n + 1) * per_batch[t]] for t, rows in side.items()}
             if not through_aggregates:
-                target.events.put(events[k:k + batch], person_keys=key_rows)
+                target.events.put(events[k:k + batch], **side_rows)
                 continue
             touched = {}
             for event in events[k:k + batch]:
@@ -168,7 +178,7 @@ def write_ceiling(events: list[Any], keys: list[tuple[str, bytes]], source: Any,
                     aggregate = aggregates[event.originator_id]
                     aggregate.trigger_event(type(event), **fields)
                 aggregates[aggregate.id] = touched[aggregate.id] = aggregate
-            target.save(*touched.values(), person_keys=key_rows)
+            target.save(*touched.values(), **side_rows)
         elapsed = time.monotonic() - started
         target.close()
     return len(events) / elapsed
@@ -198,6 +208,13 @@ def print_table(results: list[dict[str, Any]], columns: list[tuple[str, str]], n
     print(json.dumps(results))
 
 
+NOTES = """e2e: Kafka → faust worker → event store → ClickHouse, from the first handled message to the last row
+projected. naive: kafka-python → json.loads → ClickHouse rows, same messages, same run (no validation, domain or store).
+events/s otherwise. no-kafka: parse → domain → store only. save ceiling: the same events triggered on their
+aggregates and saved in batches (Application.save). put ceiling: EventStore.put of the same events (mapping,
+AES-GCM, insert). Both ceilings also write the same person-key and message-ledger rows."""
+
+
 def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: int) -> list[dict[str, Any]]:
     geo = bootstrap(config).geography
     messages = list(Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed,
@@ -208,14 +225,13 @@ def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: 
                 **({"KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap} if config.kafka_bootstrap else {})}
     results = per_store(stores, lambda kind, root: bench_one(kind, root, messages, base_env))
     print_table(results, [("store", "store"), ("messages", "messages"), ("events", "events"),
-                          ("e2e s", "e2e_seconds"), ("e2e ev/s", "e2e_events_per_s"),
-                          ("no-kafka", "intake_without_kafka_events_per_s"),
+                          ("e2e s", "e2e_seconds"), ("e2e msg/s", "e2e_messages_per_s"),
+                          ("naive msg/s", "naive_messages_per_s"), ("ratio", "ratio_vs_naive"),
+                          ("e2e ev/s", "e2e_events_per_s"), ("no-kafka", "intake_without_kafka_events_per_s"),
                           ("save ceiling", "aggregate_save_ceiling_events_per_s"), ("ratio", "ratio_vs_save"),
-                          ("put ceiling", "ceiling_events_per_s"), ("ratio", "ratio")],
-                "events/s. e2e: Kafka → faust worker → event store → ClickHouse, from the first handled message "
-                "to the last row projected.\nno-kafka: parse → domain → store only. save ceiling: the same events "
-                "triggered on their aggregates and\nsaved in batches (Application.save). put ceiling: EventStore.put "
-                "of the same events (mapping, AES-GCM, insert).\nBoth ceilings also write the same person-key rows.")
+                          ("put ceiling", "ceiling_events_per_s"), ("ratio", "ratio"),
+                          ("worker MB", "worker_peak_rss_mb")],
+                NOTES)
     return results
 
 

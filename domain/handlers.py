@@ -44,9 +44,10 @@ def _person(app: Population, unit: UnitOfWork, who: c.PersonIdentity) -> Person:
         Person(pseudonym=pseudonym, identity=app.sealed_identity(who)))
 
 
-def _dwelling(unit: UnitOfWork, dwelling_id: str, grid_code: str) -> Dwelling:
+def _dwelling(unit: UnitOfWork, dwelling_id: str, grid_code: str, **declared: Any) -> Dwelling:
+    """The dwelling; a new one is recorded with what this source declares of it (one event, not two)."""
     return unit.get(Dwelling, Dwelling.create_id(dwelling_id)) or unit.add(
-        Dwelling(dwelling_id=dwelling_id, grid_code=grid_code))
+        Dwelling(dwelling_id=dwelling_id, grid_code=grid_code, **declared))
 
 
 def _residency_touches(pseudonym: Pseudonym, cmd: c.MoveIn | c.MoveOut) -> list[UUID]:
@@ -62,9 +63,10 @@ def move_in(app: Population, unit: UnitOfWork, cmd: c.MoveIn) -> None:
                    grid_code=cmd.grid_code, household_id=cmd.household_id, reason=cmd.reason, origin=cmd.origin)
     if previous is not None and previous != person.dwelling_id:
         _dwelling(unit, previous, previous_grid).occupant_left(person=person.pseudonym, occurred_at=cmd.occurred_at)
-    dwelling = _dwelling(unit, cmd.dwelling_id, cmd.grid_code)
-    dwelling.declare(dwelling_type=cmd.dwelling_type or None, capacity=cmd.dwelling_capacity,
-                     occurred_at=cmd.occurred_at, address=cmd.dwelling_address)
+    declared = {"dwelling_type": cmd.dwelling_type or None, "capacity": cmd.dwelling_capacity,
+                "address": cmd.dwelling_address}
+    dwelling = _dwelling(unit, cmd.dwelling_id, cmd.grid_code, **declared)
+    dwelling.declare(occurred_at=cmd.occurred_at, **declared)
     dwelling.occupant_arrived(person=person.pseudonym, occurred_at=cmd.occurred_at)
     lease_id = dwelling.lease_of_tenant(person.pseudonym, cmd.occurred_at)
     if lease_id is not None:
@@ -93,7 +95,7 @@ def start_lease(app: Population, unit: UnitOfWork, cmd: c.StartLease) -> None:
         raise errors.LeaseExists(cmd.lease_id)
     planned_end = datetime.combine(cmd.planned_end, cmd.occurred_at.timetz()) if cmd.planned_end else None
     Lease.check_planned_end(cmd.occurred_at, planned_end)
-    dwelling = _dwelling(unit, cmd.dwelling_id, cmd.grid_code)
+    dwelling = _dwelling(unit, cmd.dwelling_id, cmd.grid_code, dwelling_type="rented", capacity=cmd.dwelling_capacity)
     dwelling.check_no_overlapping_lease(cmd.lease_id, cmd.occurred_at, planned_end)
     tenants = [app.pseudonym(t) for t in cmd.tenants]
     lease = unit.add(Lease(

@@ -148,15 +148,14 @@ class Dwelling(IntakeAggregate):
     def create_id(dwelling_id: str) -> UUID:
         return aggregate_id("dwelling", dwelling_id)
 
-    @event("Recorded")
-    def __init__(self, dwelling_id: str, grid_code: str) -> None:
+    @event("Recorded")  # with what its first source declared (events of earlier releases carry no declaration)
+    def __init__(self, dwelling_id: str, grid_code: str, dwelling_type: str | None = None,
+                 capacity: int | None = None, address: str = "") -> None:
         super().__init__()
         self.dwelling_id = dwelling_id
         self.grid_code = grid_code
         self.latest: dict[str, list] = {}  # person → [when, present] of their newest fact (JSON-able for snapshots)
-        self.dwelling_type: str | None = None
-        self.capacity: int | None = None
-        self.address = ""
+        self.dwelling_type, self.capacity, self.address = dwelling_type, capacity, address
         self.over_occupied = False
         self.leases: dict[str, dict] = {}  # lease id → {"start", "end", "tenants"} in business time
 

@@ -150,6 +150,7 @@ def summarise(config: Config, client: Any, reader: Any, published: Any, letters:
                                 "reason_as_expected": seeded_reason_ok, "original_bytes_intact": seeded_bytes_ok},
         "towns": queries.town_summary(client, season_start),
         "elapsed_s": round(elapsed_s, 1),
+        "worker_peak_rss_mb": published.worker_peak_rss_mb,
         "stores": {"event_store": config.event_store_url.split("@")[-1], "clickhouse": config.clickhouse_dsn},
     }
 
@@ -186,5 +187,6 @@ def print_summary(summary: dict[str, Any], geo: Any) -> None:
           f"dead-lettered {summary['events_dead_lettered']}, duplicates {summary['events_duplicate']}")
     print("rejects by reason: " + ", ".join(f"{k} {v}" for k, v in summary["rejects_by_reason"].items()))
     print(f"seeded bad messages: {summary['seeded_bad_messages']}")
-    print(f"projected rows: {summary['projected_rows']}; elapsed {summary['elapsed_s']} s")
+    print(f"projected rows: {summary['projected_rows']}; elapsed {summary['elapsed_s']} s; "
+          f"intake worker peak memory {summary['worker_peak_rss_mb']} MB")
     print("alerts raised by rule: " + ", ".join(f"{k} {v}" for k, v in summary.get("alerts_by_rule", {}).items()))

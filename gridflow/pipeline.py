@@ -173,4 +173,14 @@ def stream_through(stack: Stack, messages: Iterable[Any], *, group_id: str | Non
             lambda: f"handled {stack.projector.handled - before}/{target - before}, "
                     f"projected to #{stack.projector.position}",
             timeout_s=max(600, published.count / 50), alive=lambda: worker.poll() is None and follower.is_alive())
+        published.worker_peak_rss_mb = peak_rss_mb(worker.pid)
     return published
+
+
+def peak_rss_mb(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), in MB; 0 where /proc does not tell."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((round(int(line.split()[1]) / 1024) for line in status.splitlines() if line.startswith("VmHWM:")), 0)

@@ -21,6 +21,7 @@ from projections.rows import FORGOTTEN_SUBJECT, PROJECTED_TOPICS, RowMaker
 from projections.schema import COLUMNS, GRID_STATE
 
 log = logging.getLogger("gridflow.projector")
+TOPICS_READ = sorted(PROJECTED_TOPICS)
 RETRY_DELAYS_S = (0.5, 1, 2, 5, 10, 20, 30)  # then every 30 s: the projector waits for ClickHouse, it never gives up
 
 
@@ -109,8 +110,8 @@ class Projector:
     def _prepare(self, after: int) -> Batch | None:
         """Read the notifications after `after` and turn them into rows (no ClickHouse I/O). An event that does
         not decode or map to rows is recorded as an anomaly, never a reason to stop."""
-        notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size)
-        if not notifications:
+        notifications, last = self._read(after)
+        if last <= after:
             return None
         if self.chain is not None:
             self.chain.extend(notifications)
@@ -122,7 +123,6 @@ class Projector:
                 for table, row in self._rows_of(notification, anomalies):
                     topics[notification.id] = notification.topic
                     tables[table].append(row)
-        last = notifications[-1].id
         erased = {row["subject"] for row in tables.get("erasures", [])} - self.forgotten
         self.forgotten |= erased
         for row in tables.get("movements", []):
@@ -136,7 +136,18 @@ class Projector:
         for seq, row in enumerate(anomalies):
             row["seq"] = seq
         anchor = self.chain.anchor(last) if self.chain is not None else ""
-        return Batch(len(notifications), last, {t: rows for t, rows in tables.items() if rows}, erased, anchor)
+        return Batch(last - after, last, {t: rows for t, rows in tables.items() if rows}, erased, anchor)
+
+    def _read(self, after: int) -> tuple[list[Any], int]:
+        """(notifications, the position they take us to). With no chain to extend (a replay), only the events that
+        make rows are read: the store skips the rest, up to the end it had when asked."""
+        if self.chain is not None:
+            notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size)
+            return notifications, notifications[-1].id if notifications else after
+        end = self.recorder.max_notification_id() or 0
+        notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size, stop=end,
+                                                           topics=TOPICS_READ)
+        return notifications, notifications[-1].id if len(notifications) == self.batch_size else max(end, after)
 
     def _rows_of(self, notification: Any, anomalies: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
         """The rows of one stored event; an event that does not decode or map to rows is an anomaly instead."""
@@ -157,7 +168,7 @@ class Projector:
         """Facts, then current state, then the position: a crash anywhere leaves only rows past the position."""
         for table, rows in batch.tables.items():
             columns = COLUMNS[table]
-            # Baseline registrations reach back years: one batch may span many monthly partitions.
+            # Baseline registrations reach back years: one batch may span many partitions.
             self.client.insert(f"{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
                                settings={"max_partitions_per_insert_block": 1000})
         if batch.erased:  # rows projected before the erasure: unlink them too (synchronously, before moving on)

@@ -3,6 +3,8 @@
 -- Every projected row carries the notification id it came from: after a crash the projector deletes rows past
 -- its tracking position and re-projects them, so no row is lost or counted twice.
 -- One row per residency / lease / visitor / priority-person fact; pseudonyms and codes only, never identities.
+-- Partitions are years: a batch of baseline registrations spans 15 years, and a part per month of them made
+-- replay insert 180 parts per batch (tables made by earlier releases keep months until `gridflow replay`).
 CREATE TABLE IF NOT EXISTS movements (
     notification_id  UInt64,
     seq              UInt8,
@@ -26,7 +28,7 @@ CREATE TABLE IF NOT EXISTS movements (
     message_id       String,
     assigned_grid    LowCardinality(String)  -- priority persons: the grid whose worker is responsible
 ) ENGINE = MergeTree
-PARTITION BY toYYYYMM(occurred_at)
+PARTITION BY toYear(occurred_at)
 ORDER BY (town_code, grid_code, occurred_at, notification_id, seq)
 -- lightweight UPDATE (for erasures) needs the block number/offset columns
 SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1;
@@ -63,7 +65,7 @@ CREATE TABLE IF NOT EXISTS grid_hourly (
     visitor_arrivals     UInt32,
     visitor_departures   UInt32
 ) ENGINE = MergeTree
-PARTITION BY toYYYYMM(hour)
+PARTITION BY toYear(hour)
 ORDER BY (town_code, grid_code, hour, notification_id);
 
 -- Scenic-area gate counts (numbers only), one row per counting interval.
@@ -77,7 +79,7 @@ CREATE TABLE IF NOT EXISTS scenic_gate_counts (
     entries          UInt32,
     exits            UInt32
 ) ENGINE = MergeTree
-PARTITION BY toYYYYMM(occurred_at)
+PARTITION BY toYear(occurred_at)
 ORDER BY (area_code, occurred_at, notification_id);
 
 -- Residents per dwelling now (from the residency facts).

@@ -10,10 +10,12 @@ from stores.recorders import RECORDER_FOR, stored_originator_ids
 
 
 def recorder_env(env: dict[str, str]) -> dict[str, str]:
-    """eventsourcing settings with our recorders, which write person keys and the message ledger with events."""
+    """eventsourcing settings with our recorders, which write person keys and the message ledger with events, and
+    our transcoder (orjson underneath, the library's JSON format on disk)."""
     env = dict(env)
     if env.get("PERSISTENCE_MODULE") in RECORDER_FOR:
         env.setdefault("APPLICATION_RECORDER_TOPIC", RECORDER_FOR[env["PERSISTENCE_MODULE"]])
+    env.setdefault("TRANSCODER_TOPIC", "stores.transcoder:OrjsonTranscoder")
     return env
 
 

@@ -14,6 +14,7 @@ class Published:
     by_topic: dict[str, int] = field(default_factory=dict)
     # (topic, partition, offset) → (expected reason, original bytes) for every seeded bad message
     bad: dict[tuple[str, int, int], tuple[str, bytes]] = field(default_factory=dict)
+    worker_peak_rss_mb: int = 0  # of the intake worker that consumed them, when one was run for them
 
 
 def kafka_producer(servers: str) -> Any:

@@ -1,0 +1,78 @@
+"""`gridflow bench scaling`: the production shape on PostgreSQL — 1, 2 and 3 `gridflow worker` processes in one
+consumer group (the intake topics have 4 partitions) — messages/s end to end, and how often the store's writers
+wait for a lock (pg_stat_activity sampled every 100 ms while the workers run)."""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from benchmarks.ingest import per_store, print_table, scratch_store
+from gridflow.bootstrap import bootstrap
+from gridflow.config import Config
+from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
+from gridflow.runtime import tansu_broker
+from streams.producer import kafka_producer, publish
+from streams.simulator import Simulator
+
+
+def lock_sampler(url: str, stop: threading.Event, samples: list[int]) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.is_set():
+            waiting = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                   "AND datname = current_database()").fetchone()[0]
+            samples.append(int(waiting))
+            time.sleep(0.1)
+
+
+def run_with(workers: int, root: Path, messages: list[Any], base_env: dict[str, str]) -> dict[str, Any]:
+    with scratch_store("postgres", root) as url, tansu_broker(root / f"tansu-{workers}") as servers:
+        config = Config.from_env({**base_env, "GRIDFLOW_DATA_DIR": str(root / f"w{workers}"),
+                                  "GRIDFLOW_EVENT_STORE": url, "KAFKA_BOOTSTRAP_SERVERS": servers,
+                                  "GRIDFLOW_CLICKHOUSE": f"chdb://{root}/clickhouse",
+                                  "GRIDFLOW_CLICKHOUSE_DATABASE": f"scaling_{workers}"})
+        with local_stack(config) as stack, ExitStack() as running:
+            producer = kafka_producer(stack.servers)
+            publish(producer, messages)
+            producer.close()
+            procs = [running.enter_context(intake_worker(config, stack.servers, root / f"w{workers}-{n}.log",
+                                                         group_id=f"scaling-{workers}")) for n in range(workers)]
+            running.enter_context(following(stack.projector))
+            wait_until(lambda: stack.projector.handled > 0, lambda: f"{workers} workers joining their group",
+                       timeout_s=300, alive=lambda: all(p.poll() is None for p in procs), every_s=0.05)
+            stop, samples = threading.Event(), []
+            sampler = threading.Thread(target=lock_sampler, args=(url, stop, samples), daemon=True)
+            sampler.start()
+            started = time.monotonic()
+            wait_until(lambda: stack.projector.handled >= len(messages)
+                       and stack.projector.position >= (stack.reader.recorder.max_notification_id() or 0),
+                       lambda: f"{workers} workers: {stack.projector.handled}/{len(messages)}", timeout_s=1800,
+                       alive=lambda: all(p.poll() is None for p in procs), every_s=0.05)
+            elapsed = time.monotonic() - started
+            stop.set()
+            sampler.join(timeout=5)
+    return {"workers": workers, "messages": len(messages), "seconds": round(elapsed, 1),
+            "messages_per_s": round(len(messages) / elapsed),
+            "lock_wait_share": round(sum(1 for s in samples if s) / max(1, len(samples)), 2),
+            "mean_waiting_writers": round(sum(samples) / max(1, len(samples)), 2)}
+
+
+def bench_scaling(config: Config, *, days: int, scale: float, seed: int) -> list[dict[str, Any]]:
+    geo = bootstrap(config).geography
+    messages = list(Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed,
+                              bad_share=0.01).messages())
+    progress(f"bench scaling: {len(messages)} messages, PostgreSQL, 1/2/3 workers", final=True)
+    base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode()}
+    results = per_store("postgres", lambda kind, root: [run_with(n, root, messages, base_env) for n in (1, 2, 3)])
+    results = [row for rows in results for row in rows]
+    print_table(results, [("workers", "workers"), ("messages", "messages"), ("s", "seconds"),
+                          ("msg/s", "messages_per_s"), ("lock-wait share", "lock_wait_share"),
+                          ("waiting writers", "mean_waiting_writers")],
+                "one consumer group, 4 partitions per topic; lock-wait share: samples (every 100 ms) in which at "
+                "least one writer of the store waited for a lock")
+    return results
