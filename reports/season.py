@@ -63,7 +63,7 @@ def _save(fig: Any, out: Path, filename: str, title: str | None = None) -> None:
 def plot_visitors_by_town(out: Path, daily: dict[str, list], geo: Geography, capacity_scale: float) -> Plot:
     beds = planner.beds_by_town(geo)
     fig, axes = _grid_of_axes(len(daily))
-    for ax, (town, days) in zip(axes, sorted(daily.items())):
+    for ax, (town, days) in zip(axes, sorted(daily.items()), strict=False):
         ax.plot([d for d, _, _ in days], [p for _, p, _ in days], label="peak", color="#1f77b4")
         ax.plot([d for d, _, _ in days], [a for _, _, a in days], label="average", color="#7fb3d5")
         if beds.get(town):
@@ -77,7 +77,7 @@ def plot_visitors_by_town(out: Path, daily: dict[str, list], geo: Geography, cap
 
 def plot_scenic(out: Path, scenic: dict[str, list], geo: Geography, capacity_scale: float) -> Plot:
     fig, axes = _grid_of_axes(max(1, len(scenic)))
-    for ax, (code, days) in zip(axes, sorted(scenic.items())):
+    for ax, (code, days) in zip(axes, sorted(scenic.items()), strict=False):
         area = geo.scenic_areas[code]
         ax.bar([d for d, _, _ in days], [100 * e / (area.max_daily * capacity_scale) for _, e, _ in days],
                color="#9ecae1", label="entries / daily capacity")
@@ -103,7 +103,7 @@ def plot_top_grids(out: Path, top: list[dict[str, Any]], capacity_scale: float) 
     colours = [next((c for s, c in sorted(TIER_COLOURS.items(), reverse=True) if load >= s), "#1f77b4")
                for load in loads]
     ax.barh(labels, peaks, color=colours)
-    for y, (peak, load) in enumerate(zip(peaks, loads)):
+    for y, (peak, load) in enumerate(zip(peaks, loads, strict=False)):
         ax.text(peak, y, f" {load:.0%} of beds", va="center", fontsize=7)
     ax.set_xlabel("peak lodged visitors present")
     ax.set_title("Top grids by peak load")
@@ -121,7 +121,7 @@ def plot_inflow(out: Path, inflow: dict[str, list], geo: Geography) -> Plot:
         heights = [by_week.get(w, 0) for w in weeks]
         ax.bar([w.isoformat() for w in weeks], heights, bottom=bottom,
                label=geo.towns[town].name_en if town in geo.towns else town)
-        bottom = [b + h for b, h in zip(bottom, heights)]
+        bottom = [b + h for b, h in zip(bottom, heights, strict=False)]
     ax.set_ylabel("new residents (move-ins)")
     ax.set_title("New-resident inflow by week and town")
     ax.tick_params(axis="x", rotation=45, labelsize=7)
@@ -184,7 +184,8 @@ def render_page(plots: list[Plot], geo: Geography, start: date, end: date, town:
 <html lang="zh-CN"><head><meta charset="utf-8"><title>季节客流报告 Season report {start} – {end}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}}
 figure{{margin:1.5em 0}}img{{max-width:100%;border:1px solid #ddd}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child{{text-align:left}}.note{{color:#666}}</style>
+td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}td:first-child{{text-align:left}}
+.note{{color:#666}}</style>
 </head><body>
 <h1>季节客流与承载力报告 · Season load report</h1>
 <p>{html.escape(where)} · {start} – {end} · {len(top)} hottest grids shown</p>{note}

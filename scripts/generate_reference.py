@@ -61,11 +61,12 @@ def main() -> None:
     villages_per_town = allot(VILLAGES, [t[3] for t in TOWNS], rng)
     # streets have more grids per community than rural towns
     grid_weights = []
-    for (name, en, kind, _, per_grid, tourism), n_villages in zip(TOWNS, villages_per_town):
+    for (_, _, kind, _, _, _), n_villages in zip(TOWNS, villages_per_town, strict=True):
         grid_weights += [2.6 if kind == "street" else 1.6] * n_villages
     grids_per_village = allot(GRIDS, grid_weights, rng)
     v_index = 0
-    for t_index, ((name, en, kind, _, per_grid, tourism), n_villages) in enumerate(zip(TOWNS, villages_per_town)):
+    towns_with_villages = zip(TOWNS, villages_per_town, strict=True)
+    for t_index, ((name, en, kind, _, per_grid, tourism), n_villages) in enumerate(towns_with_villages):
         town_code = f"{DISTRICT}{t_index + 1:03d}"
         towns.append(dict(code=town_code, name=name, name_en=en, kind=kind, synthetic="false"))
         for v in range(n_villages):
