@@ -25,8 +25,8 @@ ROW_PX, COLUMN_PX, DPI = 34, 62, 100  # a Grafana grid row is 30 px plus its mar
 AXIS_ROOM = {"timeseries": 52, "bargauge": 118}  # px left of the plot for tick labels and bar names
 
 
-class MissingFont(LookupError):
-    """No CJK font: Chinese titles would render as empty boxes."""
+class CannotPreview(LookupError):
+    """No CJK font (Chinese titles would render as empty boxes), or no data to preview; the message is one line."""
 
 
 def use_cjk_font() -> None:
@@ -36,7 +36,7 @@ def use_cjk_font() -> None:
             plt.rcParams["font.family"] = [CJK_FONT, "DejaVu Sans"]
             plt.rcParams["axes.unicode_minus"] = False
             return
-    raise MissingFont("no CJK font for the Chinese titles: install Debian's fonts-wqy-microhei "
+    raise CannotPreview("no CJK font for the Chinese titles: install Debian's fonts-wqy-microhei "
                       "(bash scripts/ensure-fonts.sh)")
 
 
@@ -223,6 +223,13 @@ def render(model: dict[str, Any], results: list[PanelResult], path: Path, span: 
     return path
 
 
+def _latest(client: Any, sql: str) -> datetime:
+    latest = client.query(sql).result_rows[0][0]
+    if latest is None or latest.year <= 1970:  # ClickHouse's max() of nothing is the epoch
+        raise CannotPreview("nothing projected yet to preview: run the projector first, or give --to")
+    return latest.replace(tzinfo=UTC)
+
+
 def render_all(client: Any, out: Path, start: datetime | None = None, end: datetime | None = None,
                chosen: dict[str, str] | None = None, span: timedelta = timedelta(days=7)) -> list[Path]:
     """One PNG per dashboard in `out`; the range ends at the latest fact (the intake dashboard: the latest
@@ -233,7 +240,7 @@ def render_all(client: Any, out: Path, start: datetime | None = None, end: datet
               "recorded": "SELECT max(updated_at) FROM projection_position"}
     written = []
     for board, model in dashboards():
-        until = end or client.query(latest[board.clock]).result_rows[0][0].replace(tzinfo=UTC)
+        until = end or _latest(client, latest[board.clock])
         since = start or until - span
         results = run_panels(client, model, context(since, until), chosen)
         written.append(render(model, results, out / f"{model['uid']}.png", (since, until)))

@@ -46,12 +46,15 @@ def cmd_push(system: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_preview(system: Any, args: argparse.Namespace) -> int:
-    from dashboards.preview import render_all
+    from dashboards.preview import CannotPreview, render_all
 
-    client = system.clickhouse
     chosen = dict(_pair(v) for v in args.var)
-    for path in render_all(client, args.dir, start=args.start, end=args.end, chosen=chosen,
-                           span=timedelta(days=args.days)):
+    try:
+        written = render_all(system.clickhouse, args.dir, start=args.start, end=args.end, chosen=chosen,
+                             span=timedelta(days=args.days))
+    except CannotPreview as e:
+        raise OperatorError(str(e)) from None
+    for path in written:
         print(path)
     return 0
 

@@ -149,3 +149,12 @@ def test_preview_draws_every_dashboard_from_the_same_sql(season, tmp_path):
         height, width = pixels.shape[:2]
         drawn = (pixels[..., :3] < 0.9).any(axis=-1).mean()  # share of pixels that are not (near) white
         assert width >= 1400 and height >= 400 and 0.02 < drawn < 0.9, (picture.name, width, height, drawn)
+
+
+def test_preview_of_nothing_projected_is_one_line(config, geography, tmp_path, capsys):
+    from gridflow.bootstrap import bootstrap
+    from gridflow.cli import build_parser, run
+
+    assert run(bootstrap(config, geography), build_parser().parse_args(["grafana", "preview", str(tmp_path)])) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing projected yet" in err
