@@ -181,9 +181,6 @@ def draw_bars(ax: Any, result: PanelResult, span: Any = None) -> None:
 def draw_table(ax: Any, result: PanelResult, span: Any = None) -> None:
     ax.axis("off")
     rows = max(3, result.panel["gridPos"]["h"] * ROW_PX // 19 - 2)  # as many as the panel's height holds
-    if not result.rows:
-        ax.text(0.5, 0.5, "无数据", ha="center", va="center", fontsize=10, transform=ax.transAxes)
-        return
     cells = [[_cell(v) for v in row] for row in result.rows[:rows]]
     table = ax.table(cellText=cells, colLabels=result.columns, loc="upper center", cellLoc="left")
     table.auto_set_font_size(False)
@@ -217,7 +214,11 @@ def render(model: dict[str, Any], results: list[PanelResult], path: Path, span: 
         ax = fig.add_axes((left / width, 1 - (top + pos["h"] * ROW_PX - 34) / height,
                            (pos["w"] * COLUMN_PX - 30 - room) / width, (pos["h"] * ROW_PX - 40) / height))
         fig.text((pos["x"] * COLUMN_PX + 8) / width, 1 - (top - 6) / height, result.title, fontsize=9)
-        DRAW[result.panel["type"]](ax, result, span)
+        if result.rows or result.panel["type"] in ("stat", "gauge"):
+            DRAW[result.panel["type"]](ax, result, span)
+        else:  # as Grafana says it
+            ax.axis("off")
+            ax.text(0.5, 0.5, "无数据", ha="center", va="center", fontsize=10, transform=ax.transAxes)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
