@@ -70,8 +70,7 @@ class AlertDesk:
                     touched.append(alert)
                 return alert.id, False
             touched.append(series)
-            occurrence = series.current + 1
-            series.occurrence_opened(occurrence=occurrence)
+            occurrence = series.open_occurrence()
             alert = Alert(fingerprint=fingerprint, occurrence=occurrence, rule_id=rule_id, severity=severity,
                           grid_code=grid_code, town_code=town_code, summary=summary, evidence=evidence,
                           ack_sla_s=ack_sla_s, raised_at=at, source=source, level=level)
@@ -90,22 +89,34 @@ class AlertDesk:
 
         return self._in_transaction(decide)
 
-    def acknowledge(self, alert_id: UUID, *, by: str, role: str, note: str, at: datetime) -> Alert:
-        return self._change(alert_id, lambda alert: alert.acknowledge(by=by, role=role, note=note, at=at))
+    # Commands of people: `command_id` (made by the phone) is applied once; `seen_level`, the level the person saw,
+    # refuses a command made on a view the alert has moved on from (AlertMoved).
+    def acknowledge(self, alert_id: UUID, *, by: str, role: str, note: str, at: datetime, command_id: str = "",
+                    seen_level: str = "") -> Alert:
+        return self._change(alert_id, lambda alert: alert.acknowledge(
+            by=by, role=role, note=note, at=at, command_id=command_id, seen_level=seen_level))
 
-    def resolve(self, alert_id: UUID, *, by: str, outcome: str, at: datetime) -> Alert:
+    def add_note(self, alert_id: UUID, *, by: str, role: str, note: str, at: datetime, command_id: str = "",
+                 seen_level: str = "") -> Alert:
+        return self._change(alert_id, lambda alert: alert.add_note(
+            by=by, role=role, note=note, at=at, command_id=command_id, seen_level=seen_level))
+
+    def resolve(self, alert_id: UUID, *, by: str, outcome: str, at: datetime, role: str = "", command_id: str = "",
+                seen_level: str = "") -> Alert:
         def decide(touched: list[Any]) -> Alert:
             alert = self._get(alert_id)
-            alert.resolve(by=by, outcome=outcome, at=at)
+            alert.resolve(by=by, outcome=outcome, at=at, role=role, command_id=command_id, seen_level=seen_level)
             series = self._get(AlertSeries.create_id(alert.fingerprint))
-            series.occurrence_closed(occurrence=alert.occurrence)
+            series.close_occurrence(occurrence=alert.occurrence)
             touched.extend((alert, series))
             return alert
 
         return self._in_transaction(decide)
 
-    def escalate(self, alert_id: UUID, *, by: str, reason: str, at: datetime) -> Alert:
-        return self._change(alert_id, lambda alert: alert.escalate(by=by, reason=reason, at=at))
+    def escalate(self, alert_id: UUID, *, by: str, reason: str, at: datetime, role: str = "", command_id: str = "",
+                 seen_level: str = "") -> Alert:
+        return self._change(alert_id, lambda alert: alert.escalate(
+            by=by, reason=reason, at=at, role=role, command_id=command_id, seen_level=seen_level))
 
     def escalate_due(self, open_alert_ids: Iterable[UUID], now: datetime) -> int:
         """The clock's part: every open, unacknowledged alert past its SLA climbs one loop."""
@@ -125,7 +136,7 @@ class AlertDesk:
         def decide(touched: list[Any]) -> None:
             log = self._get(AccessLog.create_id(day)) or AccessLog(day=day)
             log.record(at=at, account=account, role=role, action=action, resource=resource, allowed=allowed,
-                       reason=mask(reason))
+                       reason=reason)
             touched.append(log)
 
         self._in_transaction(decide)

@@ -1,10 +1,10 @@
 """Mobility alerts that grid workers acknowledge, and the escalation loops above them (grid → town → district).
 
 Raised (by a rule over the read models, or by Grafana's webhook) → Acknowledged (by someone responsible for the
-grid, with a note) → Resolved (with an outcome). Not acknowledged within its SLA it is Escalated to the town (the
-small loop), and after another SLA to the district (the large loop). A rule that fires again while its alert is
-open is counted on that alert (`Repeated`), never raised twice. Time comes from the caller (a clock), so the
-loops are testable."""
+grid, with a note) → NoteAdded (handling notes, the feedback) → Resolved (with an outcome). Not acknowledged within
+its SLA it is Escalated to the town (the small loop), and after another SLA to the district (the large loop); a
+person may also hand it up (上报) with a reason. A rule that fires again while its alert is open is counted on that
+alert (`Repeated`), never raised twice. Time comes from the caller (a clock), so the loops are testable."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -19,20 +19,41 @@ LEVELS = ("grid", "town", "district")
 
 
 class AlertClosed(Exception):
-    """The alert is resolved: no more acknowledgements or escalations."""
+    """The alert is resolved: no more acknowledgements, notes or escalations."""
+
+    def __init__(self, resolved_by: str = ""):
+        super().__init__(resolved_by)
+        self.resolved_by = resolved_by
 
 
 class AlreadyAcknowledged(Exception):
     """Someone acknowledged it already."""
+
+    def __init__(self, acknowledged_by: str = ""):
+        super().__init__(acknowledged_by)
+        self.acknowledged_by = acknowledged_by
 
 
 class AlreadyAtDistrict(Exception):
     """The alert is at the district already: there is no higher loop to hand it to."""
 
 
+class AlertMoved(Exception):
+    """The alert is no longer at the level the caller saw (it climbed a loop meanwhile): look again first."""
+
+    def __init__(self, level: str):
+        super().__init__(level)
+        self.level = level
+
+
+class CommandAlreadyApplied(Exception):
+    """This command id was applied to the alert before (a phone's queue sent it twice): no second effect."""
+
+
 class Alert(Aggregate):
     """One occurrence of a rule firing for one place. Its id follows from the fingerprint and the occurrence
-    number, so the evaluator and the webhook name the same alert."""
+    number, so the evaluator and the webhook name the same alert. Commands from people carry a client-made
+    `command_id` (applied once) and the level the person saw (refused if the alert moved since)."""
 
     @staticmethod
     def create_id(fingerprint: str, occurrence: int) -> UUID:
@@ -50,7 +71,9 @@ class Alert(Aggregate):
         self.acknowledged: dict | None = None
         self.resolved: dict | None = None
         self.repeats = 0
+        self.notes = 0
         self.last_seen_at = raised_at
+        self.applied_commands: set[str] = set()
 
     @property
     def status(self) -> str:
@@ -58,7 +81,19 @@ class Alert(Aggregate):
 
     def check_open(self) -> None:
         if self.resolved is not None:
-            raise AlertClosed(str(self.id))
+            raise AlertClosed(self.resolved["by"])
+
+    def check_command(self, command_id: str, seen_level: str) -> None:
+        """A command sent twice is applied once; one made on a stale view of the alert is refused."""
+        if command_id and command_id in self.applied_commands:
+            raise CommandAlreadyApplied(command_id)
+        self.check_open()
+        if seen_level and seen_level != self.level:
+            raise AlertMoved(self.level)
+
+    def _applied(self, command_id: str) -> None:
+        if command_id:
+            self.applied_commands.add(command_id)
 
     REPEAT_EVERY = timedelta(minutes=10)
 
@@ -75,25 +110,43 @@ class Alert(Aggregate):
         self.repeats += 1
         self.last_seen_at, self.evidence = at, evidence
 
-    def acknowledge(self, by: str, role: str, note: str, at: datetime) -> None:
-        self.check_open()
+    def acknowledge(self, by: str, role: str, note: str, at: datetime, command_id: str = "",
+                    seen_level: str = "") -> None:
+        self.check_command(command_id, seen_level)
         if self.acknowledged is not None:
             raise AlreadyAcknowledged(self.acknowledged["by"])
         self._acknowledged(by=by, role=role, note=mask(note), at=at,
                            within_sla=at <= self.level_since + timedelta(seconds=self.ack_sla_s),
-                           level=self.level)
+                           level=self.level, command_id=command_id)
 
     @event("Acknowledged")
-    def _acknowledged(self, by: str, role: str, note: str, at: datetime, within_sla: bool, level: str) -> None:
+    def _acknowledged(self, by: str, role: str, note: str, at: datetime, within_sla: bool, level: str,
+                      command_id: str = "") -> None:
         self.acknowledged = {"by": by, "role": role, "note": note, "at": at, "within_sla": within_sla}
+        self._applied(command_id)
 
-    def resolve(self, by: str, outcome: str, at: datetime) -> None:
-        self.check_open()
-        self._resolved(by=by, outcome=mask(outcome), at=at)
+    def add_note(self, by: str, role: str, note: str, at: datetime, command_id: str = "",
+                 seen_level: str = "") -> None:
+        """Feedback while handling it: what was found, what was done so far."""
+        self.check_command(command_id, seen_level)
+        if not note.strip():
+            raise ValueError("a handling note needs some text")
+        self._note_added(by=by, role=role, note=mask(note.strip()), at=at, level=self.level, command_id=command_id)
+
+    @event("NoteAdded")
+    def _note_added(self, by: str, role: str, note: str, at: datetime, level: str, command_id: str = "") -> None:
+        self.notes += 1
+        self._applied(command_id)
+
+    def resolve(self, by: str, outcome: str, at: datetime, role: str = "", command_id: str = "",
+                seen_level: str = "") -> None:
+        self.check_command(command_id, seen_level)
+        self._resolved(by=by, outcome=mask(outcome), at=at, role=role, command_id=command_id)
 
     @event("Resolved")
-    def _resolved(self, by: str, outcome: str, at: datetime) -> None:
+    def _resolved(self, by: str, outcome: str, at: datetime, role: str = "", command_id: str = "") -> None:
         self.resolved = {"by": by, "outcome": outcome, "at": at}
+        self._applied(command_id)
 
     def escalate_if_due(self, now: datetime) -> bool:
         """Climb one loop if nobody acknowledged within the SLA at the current level."""
@@ -104,16 +157,19 @@ class Alert(Aggregate):
         self._escalated(to=LEVELS[LEVELS.index(self.level) + 1], at=now, by="clock", reason="ack SLA passed")
         return True
 
-    def escalate(self, by: str, reason: str, at: datetime) -> None:
-        """By hand: a grid worker who cannot handle it hands it up."""
-        self.check_open()
+    def escalate(self, by: str, reason: str, at: datetime, role: str = "", command_id: str = "",
+                 seen_level: str = "") -> None:
+        """By hand (上报): someone who cannot handle it hands it up to the next loop."""
+        self.check_command(command_id, seen_level)
         if self.level == LEVELS[-1]:
             raise AlreadyAtDistrict(str(self.id))
-        self._escalated(to=LEVELS[LEVELS.index(self.level) + 1], at=at, by=by, reason=mask(reason))
+        self._escalated(to=LEVELS[LEVELS.index(self.level) + 1], at=at, by=by, reason=mask(reason), role=role,
+                        command_id=command_id)
 
     @event("Escalated")
-    def _escalated(self, to: str, at: datetime, by: str, reason: str) -> None:
+    def _escalated(self, to: str, at: datetime, by: str, reason: str, role: str = "", command_id: str = "") -> None:
         self.level, self.level_since = to, at
+        self._applied(command_id)
 
 
 class AccessLog(Aggregate):
@@ -127,10 +183,24 @@ class AccessLog(Aggregate):
     def __init__(self, day: str) -> None:
         self.day = day
 
-    @event("Recorded")
     def record(self, at: datetime, account: str, role: str, action: str, resource: str, allowed: bool,
                reason: str) -> None:
+        """One entry; it belongs to this day's log and names who did what."""
+        if at.date().isoformat() != self.day:
+            raise ValueError(f"an entry of {at.date()} does not belong to the log of {self.day}")
+        if not account or not action:
+            raise ValueError("an access-log entry names its account and its action")
+        self._recorded(at=at, account=account, role=role, action=action, resource=resource, allowed=allowed,
+                       reason=mask(reason))
+
+    @event("Recorded")
+    def _recorded(self, at: datetime, account: str, role: str, action: str, resource: str, allowed: bool,
+                  reason: str) -> None:
         pass
+
+
+class OccurrenceStillOpen(Exception):
+    """A rule's place has an open alert: a new occurrence starts only after it is resolved."""
 
 
 class AlertSeries(Aggregate):
@@ -146,11 +216,23 @@ class AlertSeries(Aggregate):
         self.current = 0
         self.open = False
 
+    def open_occurrence(self) -> int:
+        """The next occurrence starts (its number returned); only when none is open."""
+        if self.open:
+            raise OccurrenceStillOpen(f"{self.fingerprint}#{self.current}")
+        self._occurrence_opened(occurrence=self.current + 1)
+        return self.current
+
     @event("OccurrenceOpened")
-    def occurrence_opened(self, occurrence: int) -> None:
+    def _occurrence_opened(self, occurrence: int) -> None:
         self.current, self.open = occurrence, True
 
+    def close_occurrence(self, occurrence: int) -> None:
+        """The current occurrence was resolved; closing an earlier one changes nothing and records nothing."""
+        if self.open and occurrence == self.current:
+            self._occurrence_closed(occurrence=occurrence)
+
     @event("OccurrenceClosed")
-    def occurrence_closed(self, occurrence: int) -> None:
+    def _occurrence_closed(self, occurrence: int) -> None:
         if occurrence == self.current:
             self.open = False

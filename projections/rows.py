@@ -157,12 +157,13 @@ def forgotten(maker: RowMaker, nid: int, event: Any) -> Rows:
         yield "erasures", {"notification_id": nid, "recorded_at": event.timestamp, "subject": subject}
 
 
-@rows_for(Alert.Raised, Alert.Repeated, Alert.Acknowledged, Alert.Resolved, Alert.Escalated)
+@rows_for(Alert.Raised, Alert.Repeated, Alert.Acknowledged, Alert.NoteAdded, Alert.Resolved, Alert.Escalated)
 def alert_event(maker: RowMaker, nid: int, event: Any) -> Rows:
     """Raised carries what the alert is; the later events what happened to it (alerts_current folds them)."""
     name = type(event).__name__
     row = {c: "" for c in ALERT_COLUMNS}
-    row.update(notification_id=nid, alert_id=event.originator_id.hex, kind=name.lower(), within_sla=0, ack_sla_s=0,
+    kind = "note_added" if name == "NoteAdded" else name.lower()
+    row.update(notification_id=nid, alert_id=event.originator_id.hex, kind=kind, within_sla=0, ack_sla_s=0,
                evidence="{}", at=getattr(event, "at", None))
     if name == "Raised":
         row.update(at=event.raised_at, fingerprint=event.fingerprint, rule_id=event.rule_id, severity=event.severity,
@@ -174,10 +175,12 @@ def alert_event(maker: RowMaker, nid: int, event: Any) -> Rows:
     elif name == "Acknowledged":
         row.update(actor=event.by, role=event.role, note=event.note, within_sla=int(event.within_sla),
                    level=event.level)
+    elif name == "NoteAdded":
+        row.update(actor=event.by, role=event.role, note=event.note, level=event.level)
     elif name == "Resolved":
-        row.update(actor=event.by, note=event.outcome)
+        row.update(actor=event.by, role=getattr(event, "role", ""), note=event.outcome)
     elif name == "Escalated":
-        row.update(actor=event.by, note=event.reason, level=event.to)
+        row.update(actor=event.by, role=getattr(event, "role", ""), note=event.reason, level=event.to)
     yield "alert_events", row
 
 
