@@ -77,7 +77,7 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
             progress(next((line.split("] ")[-1] for line in reversed(log) if "intake totals" in line), ""),
                      final=True)
             events = stack.reader.recorder.max_notification_id()
-            ceiling, save_ceiling = ceilings(stack.reader, kind, root)
+            ceiling, save_ceiling = ceilings(stack.reader, kind, root, len(messages), config.batch_size)
     domain_only, _ = intake_without_kafka(kind, root, messages, base_env)
     e2e = events / elapsed
     return {"store": kind, "messages": len(messages), "events": events, "e2e_seconds": round(elapsed, 2),
@@ -90,8 +90,9 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
             "aggregate_save_ceiling_events_per_s": round(save_ceiling), "ratio_vs_save": round(e2e / save_ceiling, 2)}
 
 
-def ceilings(store: Any, kind: str, root: Path) -> tuple[float, float]:
-    """(put ceiling, save ceiling) on the events and person keys in `store`."""
+def ceilings(store: Any, kind: str, root: Path, messages: int, batch_size: int) -> tuple[float, float]:
+    """(put ceiling, save ceiling) on the events and side rows in `store`, written in batches of the events the
+    worker writes per batch of `batch_size` messages."""
     decoded = [store.mapper.to_domain_event(n) for n in all_notifications(store.recorder)]
     with store.recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT pseudonym, key FROM person_keys")
@@ -99,8 +100,9 @@ def ceilings(store: Any, kind: str, root: Path) -> tuple[float, float]:
         cursor.execute("SELECT message_id, digest FROM intake_messages")
         digests = [(row["message_id"], row["digest"]) for row in cursor.fetchall()]
     side = {"person_keys": keys, "message_digests": digests}
-    return (write_ceiling(decoded, side, store, kind, root, through_aggregates=False),
-            write_ceiling(decoded, side, store, kind, root, through_aggregates=True))
+    batch = max(1, round(batch_size * len(decoded) / max(1, messages)))  # the events of one worker batch
+    return (write_ceiling(decoded, side, store, kind, root, through_aggregates=False, batch=batch),
+            write_ceiling(decoded, side, store, kind, root, through_aggregates=True, batch=batch))
 
 
 def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: dict[str, str],
@@ -137,15 +139,15 @@ def intake_without_kafka(kind: str, root: Path, messages: list[Any], base_env: d
                 handler.handle(batch)
         elapsed = time.monotonic() - started
         events = population.recorder.max_notification_id()
-        measured = ceilings(population, kind, root) if with_ceilings else None
+        measured = ceilings(population, kind, root, len(messages), config.batch_size) if with_ceilings else None
         population.close()
     return events / elapsed, measured
 
 
 def write_ceiling(events: list[Any], side: dict[str, list[tuple]], source: Any, kind: str, root: Path, *,
-                  through_aggregates: bool, batch: int = 1500) -> float:
-    """The store's batched-write ceiling on the same events, in batches the size the worker writes (~500
-    messages ≈ 1,500 events), into a fresh store of the same kind, with the same AES-GCM encryption, and with
+                  through_aggregates: bool, batch: int) -> float:
+    """The store's batched-write ceiling on the same events, in batches the size the worker writes (the events of
+    GRIDFLOW_BATCH_SIZE messages), into a fresh store of the same kind, with the same AES-GCM encryption, and with
     the same person-key and message-ledger rows the intake wrote alongside them (spread evenly over the batches).
 
     through_aggregates=False: `EventStore.put` of the decoded events (mapping, encryption, insert: nothing else).

@@ -43,8 +43,13 @@ def run_with(workers: int, root: Path, messages: list[Any], base_env: dict[str, 
             procs = [running.enter_context(intake_worker(config, stack.servers, root / f"w{workers}-{n}.log",
                                                          group_id=f"scaling-{workers}")) for n in range(workers)]
             running.enter_context(following(stack.projector))
-            wait_until(lambda: stack.projector.handled > 0, lambda: f"{workers} workers joining their group",
-                       timeout_s=300, alive=lambda: all(p.poll() is None for p in procs), every_s=0.05)
+            try:
+                wait_until(lambda: stack.projector.handled > 0, lambda: f"{workers} workers joining their group",
+                           timeout_s=300, alive=lambda: all(p.poll() is None for p in procs), every_s=0.05)
+            except RuntimeError:
+                logs = [(root / f"w{workers}-{n}.log").read_text(errors="replace").splitlines()[-3:]
+                        for n, p in enumerate(procs) if p.poll() is not None]
+                raise RuntimeError(f"a worker stopped: {logs}") from None
             stop, samples = threading.Event(), []
             sampler = threading.Thread(target=lock_sampler, args=(url, stop, samples), daemon=True)
             sampler.start()

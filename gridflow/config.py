@@ -24,6 +24,16 @@ def _int(env: dict[str, str], name: str, default: int, low: int = 1, high: int =
     return value
 
 
+def _timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OperatorError(f"GRIDFLOW_TIMEZONE: {name!r} is not a time zone (e.g. Asia/Shanghai)") from None
+    return name
+
+
 @dataclass
 class Config:
     data_dir: Path
@@ -33,12 +43,13 @@ class Config:
     reference_dir: Path | None
     priority_categories: tuple[str, ...]
     clickhouse_database: str = "gridflow"
-    batch_size: int = 500
+    batch_size: int = 2000
     projector_batch_size: int = 5000
     cipher_key: str = field(default="", repr=False)
     pseudonym_key: bytes = field(default=b"", repr=False)
     key_notes: list[str] = field(default_factory=list)
     accounts: Path | None = None
+    timezone: str = "Asia/Shanghai"  # the district's: what people read times in (the page, the API's answers)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -59,9 +70,10 @@ class Config:
                 s.strip() for s in env.get("GRIDFLOW_PRIORITY_CATEGORIES", ",".join(DEFAULT_PRIORITY_CATEGORIES))
                 .split(",") if s.strip()),
             clickhouse_database=env.get("GRIDFLOW_CLICKHOUSE_DATABASE", "gridflow"),
-            batch_size=_int(env, "GRIDFLOW_BATCH_SIZE", 500, high=10_000),
+            batch_size=_int(env, "GRIDFLOW_BATCH_SIZE", 2000, high=10_000),
             projector_batch_size=_int(env, "GRIDFLOW_PROJECTOR_BATCH_SIZE", 5000, high=200_000),
             accounts=Path(env["GRIDFLOW_ACCOUNTS"]) if env.get("GRIDFLOW_ACCOUNTS") else None,
+            timezone=_timezone(env.get("GRIDFLOW_TIMEZONE", "Asia/Shanghai")),
         )
         config.cipher_key = env.get("GRIDFLOW_CIPHER_KEY") or config._kept_key("cipher.key", 32)
         pseudonym = env.get("GRIDFLOW_PSEUDONYM_KEY") or config._kept_key("pseudonym.key", 32)

@@ -27,7 +27,7 @@ log = logging.getLogger("gridflow.worker")
 class WorkerSettings:
     bootstrap: str
     group_id: str = "gridflow-intake"
-    batch_size: int = 500
+    batch_size: int = 2000
     batch_within_s: float = 0.25
 
 
@@ -44,7 +44,7 @@ def build_app(settings: WorkerSettings, handler: IntakeHandler) -> faust.App:
         broker_rebalance_timeout=10,
         broker_heartbeat_interval=1,
         broker_max_poll_records=None,
-        stream_buffer_maxsize=20 * settings.batch_size,
+        stream_buffer_maxsize=4 * settings.batch_size,
     )
     intake_topics = app.topic(*(t.name for t in INTAKE), key_serializer="raw", value_serializer="raw")
     # One thread does all store work, in order; the event loop keeps fetching and heartbeating meanwhile.
