@@ -42,6 +42,12 @@ GROUP BY reason ORDER BY `拒收` DESC, reason""", unit="none", w=8))
             """
 SELECT greatest(0, dateDiff('second', max(updated_at), $__toTime)) AS `距上次写入` FROM projection_position""",
                                unit="s", steps=FRESH_STEPS, w=8))
+        .with_panel(stat_panel(
+            "投影积压",
+            "事件库已存而 ClickHouse 尚未投影的通知数（读取最近一批时的事件库末尾减投影位置）；跟随运行时接近 0。",
+            """
+SELECT toInt64(argMax(store_head, updated_at)) - toInt64(max(position)) AS `积压` FROM projection_position""",
+                               unit="none", steps=((None, "green"), (10000, "orange"), (100000, "red")), w=8))
         .with_panel(stat_panel("哈希链锚点时长", "距最近一次写入事件哈希链锚点（gridflow verify 用来核对）的秒数。", """
 SELECT greatest(0, dateDiff('second', max(updated_at), $__toTime)) AS `锚点时长`
 FROM projection_position WHERE chain_digest != ''""", unit="s", steps=FRESH_STEPS, w=8))

@@ -42,6 +42,7 @@ class Batch:
     tables: dict[str, list[dict[str, Any]]]
     erased: set[str]  # subjects erased in this batch
     anchor: str  # the event chain's digest at `last` (hex), or ""
+    head: int = 0  # the store's last notification when the batch was read (its lag: head - last)
 
 
 class ProjectionAheadOfStore(RuntimeError):
@@ -110,7 +111,8 @@ class Projector:
     def _prepare(self, after: int) -> Batch | None:
         """Read the notifications after `after` and turn them into rows (no ClickHouse I/O). An event that does
         not decode or map to rows is recorded as an anomaly, never a reason to stop."""
-        notifications, last = self._read(after)
+        head = self.recorder.max_notification_id() or 0
+        notifications, last = self._read(after, head)
         if last <= after:
             return None
         if self.chain is not None:
@@ -136,15 +138,14 @@ class Projector:
         for seq, row in enumerate(anomalies):
             row["seq"] = seq
         anchor = self.chain.anchor(last) if self.chain is not None else ""
-        return Batch(last - after, last, {t: rows for t, rows in tables.items() if rows}, erased, anchor)
+        return Batch(last - after, last, {t: rows for t, rows in tables.items() if rows}, erased, anchor, head)
 
-    def _read(self, after: int) -> tuple[list[Any], int]:
+    def _read(self, after: int, end: int) -> tuple[list[Any], int]:
         """(notifications, the position they take us to). With no chain to extend (a replay), only the events that
         make rows are read: the store skips the rest, up to the end it had when asked."""
         if self.chain is not None:
             notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size)
             return notifications, notifications[-1].id if notifications else after
-        end = self.recorder.max_notification_id() or 0
         notifications = self.recorder.select_notifications(start=after + 1, limit=self.batch_size, stop=end,
                                                            topics=TOPICS_READ)
         return notifications, notifications[-1].id if len(notifications) == self.batch_size else max(end, after)
@@ -176,8 +177,9 @@ class Projector:
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
                                 parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(batch.erased)})
         self._write_grid_state(batch.tables.get("movements", []), batch.last)
-        self.client.insert("projection_position", [[self.name, batch.last, datetime.now(UTC), batch.anchor]],
-                           column_names=["projector", "position", "updated_at", "chain_digest"])
+        self.client.insert("projection_position",
+                           [[self.name, batch.last, datetime.now(UTC), batch.anchor, max(batch.head, batch.last)]],
+                           column_names=["projector", "position", "updated_at", "chain_digest", "store_head"])
         self.position = batch.last
         self.handled += sum(r["accepted"] + r["duplicates"] + r["rejected"]
                             for r in batch.tables.get("intake_ledger", []))

@@ -26,6 +26,7 @@ MIGRATIONS = (  # idempotent changes to tables created by earlier versions
     "ADD COLUMN IF NOT EXISTS active_leases Int64, ADD COLUMN IF NOT EXISTS over_occupied_dwellings Int64",
     "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS chain_digest String",
     "ALTER TABLE movements ADD COLUMN IF NOT EXISTS assigned_grid LowCardinality(String)",
+    "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS store_head UInt64",
 )
 SCHEMA_VERSION = hashlib.sha256((DDL + "\n".join(MIGRATIONS)).encode()).hexdigest()[:16]
 # Tables of rows that carry the notification id they came from (deleted past the position on recovery).

@@ -157,7 +157,8 @@ CREATE TABLE IF NOT EXISTS projection_position (
     projector    String,
     position     UInt64,
     updated_at   DateTime64(3, 'UTC'),
-    chain_digest String
+    chain_digest String,
+    store_head   UInt64  -- the event store's last notification when the batch was read: lag = store_head - position
 ) ENGINE = ReplacingMergeTree(position)
 ORDER BY projector;
 
