@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from alerting.macros import QueryContext, expand
+from domain.geography import CAPACITY_TIERS as TIERS  # noqa: E402 - LB/T 034-2014 practice: share of capacity
 from projections.planner import INFLOW_REASONS
 
-TIERS = {"yellow": 0.8, "orange": 0.9, "red": 1.0}  # LB/T 034-2014 practice: share of capacity
 SLA_S = {"red": 15 * 60, "orange": 30 * 60, "yellow": 60 * 60}
 LABELS = ("grid_code", "town_code", "severity", "finding_key")  # every rule's first four columns
 

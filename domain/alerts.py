@@ -13,9 +13,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.aggregates import aggregate_id
+from domain.geography import LEVELS
 from domain.privacy import mask
-
-LEVELS = ("grid", "town", "district")
 
 
 class AlertClosed(Exception):

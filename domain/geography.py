@@ -10,6 +10,10 @@ from datetime import date, datetime
 
 from domain import errors
 
+LEVELS = ("grid", "town", "district")  # the loops of the grid system, innermost first (网格 → 镇街 → 区)
+# LB/T 034-2014 practice: the share of a carrying capacity at which each warning tier starts
+CAPACITY_TIERS = {"yellow": 0.8, "orange": 0.9, "red": 1.0}
+
 
 class InvalidGeography(ValueError):
     """The reference data contradicts itself (dangling code, duplicate, negative or missing figure)."""

@@ -7,8 +7,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.aggregates import IntakeAggregate, aggregate_id
-
-AREA_LEVELS = ("grid", "town", "district")  # a priority person's assigned area, innermost first
+from domain.geography import LEVELS as AREA_LEVELS  # a priority person's assigned area, innermost first
 
 
 class PriorityPerson(IntakeAggregate):

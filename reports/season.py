@@ -17,10 +17,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from domain.geography import Geography  # noqa: E402
+from domain.geography import CAPACITY_TIERS, Geography  # noqa: E402
 from projections import planner  # noqa: E402
 
-TIER_COLOURS = {0.8: "#e6b800", 0.9: "#ff8c00", 1.0: "#d62728"}
+TIER_COLOURS = {CAPACITY_TIERS["yellow"]: "#e6b800", CAPACITY_TIERS["orange"]: "#ff8c00",
+                CAPACITY_TIERS["red"]: "#d62728"}
 
 
 @dataclass
