@@ -215,7 +215,7 @@ class Projector:
             progress(self.position)
         return total
 
-    def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05, small_batch_wait_s: float = 0.25,
+    def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05, small_batch_wait_s: float = 0.1,
                on_wait: Callable[[str], None] = lambda text: None) -> None:
         """Keep up with the log. Each ClickHouse insert has a fixed cost, so after a small batch wait a little
         for more to accumulate: freshness stays well under a second, CPU goes to the intake. When ClickHouse
