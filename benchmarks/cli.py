@@ -34,6 +34,9 @@ def add_bench_commands(sub: Any) -> None:
     scaling = bench_sub.add_parser("scaling", help="PostgreSQL with 1, 2 and 3 workers in one consumer group")
     season(scaling, 3, 0.05)
     scaling.set_defaults(func=run_bench)
+    replay = bench_sub.add_parser("replay", help="replay rate vs the raw decoded read: the demo's store, ~1 M events")
+    replay.add_argument("--events", type=count, default=1_000_000, help="size of the store built for it")
+    replay.set_defaults(func=run_bench)
     startup = bench_sub.add_parser("startup", help="start-up times of project, serve and kpi on the demo's data")
     startup.add_argument("--runs", type=count, default=3)
     startup.set_defaults(func=run_bench)
@@ -57,6 +60,10 @@ def run_bench(system: Any, args: argparse.Namespace) -> int:
         from benchmarks.scaling import bench_scaling
 
         bench_scaling(config, days=args.days, scale=args.scale, seed=args.seed)
+    elif args.bench == "replay":
+        from benchmarks.replay import bench_replay
+
+        bench_replay(config, events=args.events)
     elif args.bench == "startup":
         from benchmarks.startup import bench_startup
 
