@@ -63,3 +63,23 @@ def pipeline_state(client: Any) -> dict[str, Any]:
             "SELECT subject, argMax(grid_code, (occurred_at, notification_id)) FROM movements "
             "WHERE kind LIKE 'priority_%' GROUP BY subject").result_rows),
     }
+
+
+STATE = ("residents", "active_leases", "visitors", "priority_last_grid")
+
+
+def assert_state_equal(client: Any, expected: dict[str, Any]) -> None:
+    """The read models hold the state an in-order delivery gives (`reference_state`)."""
+    actual = pipeline_state(client)
+    for key in STATE:
+        assert actual[key] == expected[key], key
+
+
+def assert_same_as_in_order_delivery(stack: Any, geography: Any, messages: list[Any], config: Any) -> None:
+    """Every message accepted or refused once, and the state an in-order delivery gives."""
+    from projections import queries
+
+    totals = queries.intake_totals(stack.client)
+    expected = reference_state(geography, messages, config.pseudonym_key)
+    assert totals == {"accepted": expected["accepted"], "duplicates": 0, "rejected": expected["rejected"]}
+    assert_state_equal(stack.client, expected)

@@ -13,7 +13,7 @@ from projections.rows import MOVEMENT_TOPICS
 from streams.dead_letter import make_cipher, open_original, read_dead_letters
 from streams.simulator import Simulator
 from tests.conftest import make_config
-from tests.e2e.state import pipeline_state, reference_state
+from tests.e2e.state import assert_same_as_in_order_delivery, assert_state_equal, reference_state
 
 
 @pytest.fixture
@@ -61,9 +61,7 @@ def test_a_season_streams_through_kafka_into_the_store_and_clickhouse(request, s
         assert queries.projected_fact_count(stack.client) == stored_projectable_facts(stack.reader)
         expected = reference_state(geography, messages, config.pseudonym_key)
         assert expected["accepted"] == totals["accepted"]
-        actual = pipeline_state(stack.client)
-        for key in ("residents", "active_leases", "visitors", "priority_last_grid"):
-            assert actual[key] == expected[key], key
+        assert_state_equal(stack.client, expected)
 
 
 def test_delivering_every_message_twice_has_the_effect_of_delivering_once(tmp_path, geography, fresh_kafka):
@@ -77,9 +75,7 @@ def test_delivering_every_message_twice_has_the_effect_of_delivering_once(tmp_pa
         assert totals["accepted"] == expected["accepted"]
         assert totals["duplicates"] == expected["accepted"]  # every second copy of a good message: no effect
         assert totals["rejected"] == 2 * expected["rejected"]  # a bad message stays bad, each copy dead-lettered
-        actual = pipeline_state(stack.client)
-        for key in ("residents", "active_leases", "visitors", "priority_last_grid"):
-            assert actual[key] == expected[key], key
+        assert_state_equal(stack.client, expected)
         # no message had a second effect in the facts either
         doubled = stack.client.query("SELECT count() FROM (SELECT message_id, kind, subject FROM movements "
                                      "WHERE reason != 'implicit_by_move_in' "
@@ -115,9 +111,4 @@ def test_a_worker_killed_mid_stream_and_restarted_loses_and_doubles_nothing(tmp_
                        lambda: "second worker", timeout_s=600, alive=lambda: second.poll() is None)
         second_totals = log.read_text().rsplit("intake totals at exit", 1)[1].splitlines()[0]
         assert "'accepted': 0," not in second_totals  # the second worker did the rest
-        totals = queries.intake_totals(stack.client)
-        expected = reference_state(geography, messages, config.pseudonym_key)
-        assert totals == {"accepted": expected["accepted"], "duplicates": 0, "rejected": expected["rejected"]}
-        actual = pipeline_state(stack.client)
-        for key in ("residents", "active_leases", "visitors", "priority_last_grid"):
-            assert actual[key] == expected[key], key
+        assert_same_as_in_order_delivery(stack, geography, messages, config)

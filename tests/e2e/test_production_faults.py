@@ -11,11 +11,10 @@ from datetime import date
 import pytest
 
 from gridflow.pipeline import following, intake_worker, local_stack, wait_until
-from projections import queries
 from streams.producer import kafka_producer, publish
 from streams.simulator import Simulator
 from tests.conftest import make_config
-from tests.e2e.state import pipeline_state, reference_state
+from tests.e2e.state import assert_same_as_in_order_delivery
 
 
 @pytest.fixture
@@ -29,15 +28,6 @@ def fresh_kafka(tmp_path):
 def season(geography, seed):
     return list(Simulator(geography, start=date(2026, 8, 1), days=2, scale=0.01, seed=seed,
                           bad_share=0.01).messages())
-
-
-def assert_same_as_in_order_delivery(stack, geography, messages, config) -> None:
-    totals = queries.intake_totals(stack.client)
-    expected = reference_state(geography, messages, config.pseudonym_key)
-    assert totals == {"accepted": expected["accepted"], "duplicates": 0, "rejected": expected["rejected"]}
-    actual = pipeline_state(stack.client)
-    for key in ("residents", "active_leases", "visitors", "priority_last_grid"):
-        assert actual[key] == expected[key], key
 
 
 def handled_all(stack, count: int) -> bool:
