@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerting.rules import TIERS
-from domain.geography import Geography
+from domain.geography import CAPACITY_TIERS, Geography
 
 LANGUAGES = ("zh", "en")
 LEVEL_NAMES = {"grid": ("网格", "grid"), "town": ("镇街", "town"), "district": ("区", "district")}
@@ -160,7 +159,7 @@ def town_name(geo: Geography, town_code: str, lang: str = "zh") -> str:
 
 def tier_of(load_pct: float, lang: str) -> str:
     """The LB/T 034-2014 tier a load falls in (the same shares the rules use)."""
-    for severity, share in sorted(TIERS.items(), key=lambda item: -item[1]):
+    for severity, share in sorted(CAPACITY_TIERS.items(), key=lambda item: -item[1]):
         if load_pct >= share * 100:
             return f"{SEVERITY_NAMES[severity][lang == 'en']} ≥ {share * 100:.0f} %"
     return T("未达预警线", "below the tiers")[lang]

@@ -18,14 +18,16 @@ from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from domain.alert_desk import AlertDesk
 from domain.geography import Geography
 from gridflow.accounts import Account, Accounts, token_hash
 
-PAGE = Path(__file__).resolve().parent / "page.html"
+WEB = Path(__file__).resolve().parent / "web"  # the phone page: its shell, scripts and service worker
+MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+               ".css": "text/css; charset=utf-8", ".png": "image/png"}
 log = logging.getLogger("gridflow.api")
 
 
@@ -46,6 +48,7 @@ class Services:
     lock: threading.RLock = field(default_factory=threading.RLock)
     relay: Callable[[list[str]], dict[str, Any]] | None = None  # runs a read-side CLI command here (gridflow.relay)
     relay_authorised: Callable[[str | None], bool] = lambda header: False
+    timezone: str = "Asia/Shanghai"  # the district's (GRIDFLOW_TIMEZONE): the page shows times in it
 
     def webhook_authorised(self, header: str | None) -> bool:
         """Constant-time comparison of the bearer token's hash with the configured one."""
@@ -77,7 +80,7 @@ def who(request: Request, authorization: str | None = Header(default=None)) -> A
 
 
 def create_app(services: Services) -> FastAPI:
-    from gridflow import api_alerts, api_people
+    from gridflow import api_alerts, api_people, api_priority
 
     app = FastAPIOffline(title="gridflow", description="Mobility alerts, escalation loops, audited person-level views.")
     app.state.services = services
@@ -101,10 +104,26 @@ def create_app(services: Services) -> FastAPI:
         log.error("incident %s on %s %s", incident_id, request.method, request.url.path, exc_info=exc)
         return JSONResponse({"detail": f"internal error (incident {incident_id})"}, status_code=500)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def page() -> str:
-        return PAGE.read_text("utf-8")
+    shell = {path.name: path for path in WEB.iterdir() if path.suffix in MEDIA_TYPES}
+
+    def asset(name: str) -> Response:
+        if name not in shell:
+            raise HTTPException(404, "no such file")
+        return Response(shell[name].read_bytes(), media_type=MEDIA_TYPES[shell[name].suffix])
+
+    @app.get("/", include_in_schema=False)
+    def page() -> Response:
+        return asset("index.html")
+
+    @app.get("/sw.js", include_in_schema=False)  # at the root, so that it may serve the whole page offline
+    def service_worker() -> Response:
+        return asset("sw.js")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        return asset(name)
 
     app.include_router(api_alerts.router)
+    app.include_router(api_priority.router)
     app.include_router(api_people.router)
     return app

@@ -1,5 +1,5 @@
-"""Routes around people and oversight: a priority person's trail (break the glass), KPIs, the access audit,
-Grafana's webhook, and the relay for read-side CLI commands."""
+"""Routes of oversight: KPIs, the access audit, Grafana's webhook, and the relay for read-side CLI commands
+(priority persons and their trails: gridflow.api_priority)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from domain.model import PriorityPerson
 from gridflow.accounts import Account
 from gridflow.api import services_of, who
 from gridflow.webhook import BadPayload, apply_grafana_payload
@@ -17,27 +16,6 @@ from projections import alert_queries
 
 router = APIRouter()
 MAX_BODY = 4 * 1024 * 1024
-
-
-@router.get("/api/priority/{pseudonym}/trail")
-def trail(request: Request, pseudonym: str, reason: str = Query(default="", max_length=500),
-          account: Account = Depends(who)) -> dict[str, Any]:
-    """Break the glass: a liaison (own town) or an auditor, with a stated reason; always recorded."""
-    s = services_of(request)
-    resource = f"priority person {pseudonym[:64]}"
-    if why := account.may("priority.trail", s.geography):
-        raise s.deny(account, "priority trail", resource, why)
-    if len(reason.strip()) < 5:
-        raise s.deny(account, "priority trail", resource, "break-the-glass needs a stated reason")
-    with s.lock:
-        found = alert_queries.priority_trail(s.client, PriorityPerson.create_id(pseudonym.lower()).hex)
-    assigned = found["assigned_grid"]
-    if assigned is None:
-        raise s.deny(account, "priority trail", resource, "no such priority person", 404)
-    if why := account.may("priority.trail", s.geography, (assigned,)):
-        raise s.deny(account, "priority trail", resource, "assigned outside the liaison's jurisdiction")
-    s.audit(account, "priority trail", resource, True, reason.strip())
-    return found
 
 
 @router.get("/api/kpi")

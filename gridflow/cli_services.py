@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,7 @@ def cmd_as_of(system: Gridflow, args: argparse.Namespace) -> int:
     known_at = args.known_at or datetime.now(UTC)
     step = lambda n: progress(f"read {n} stored events")  # noqa: E731
     if args.person_pseudonym:
+        record_operator_read(system, f"person {args.person_pseudonym}", args.reason)
         state: Any = person_state(system.store, geo, args.person_pseudonym, args.at, known_at, step)
     else:
         if (args.grid and args.grid not in geo.grids) or (args.town and args.town not in geo.towns):
@@ -74,6 +76,24 @@ def cmd_as_of(system: Gridflow, args: argparse.Namespace) -> int:
         state = area_state(system.store, geo, args.at, known_at, grid=args.grid, town=args.town, progress=step)
     print(json.dumps(dataclasses.asdict(state), ensure_ascii=False, indent=2, default=str))
     return 0
+
+
+def record_operator_read(system: Gridflow, resource: str, reason: str | None) -> None:
+    """A person's whereabouts read at the terminal: with a stated reason, in the access log like the API's reads
+    (the account is the operator's login)."""
+    import getpass
+
+    from domain.alert_desk import AlertDesk
+
+    if len((reason or "").strip()) < 5:
+        raise OperatorError("--person-pseudonym needs --reason: why you look (recorded in the access log)")
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no user entry (a container): the uid still names who
+        operator = f"uid {os.getuid()}"
+    AlertDesk(system.store).record_access(at=datetime.now(UTC), account=operator, role="operator",
+                                          action="as-of person", resource=resource, allowed=True,
+                                          reason=reason.strip())
 
 
 def cmd_report(system: Gridflow, args: argparse.Namespace) -> int:
@@ -150,6 +170,7 @@ def add_commands(sub: Any) -> None:
     what.add_argument("--grid")
     what.add_argument("--town")
     what.add_argument("--person-pseudonym")
+    as_of.add_argument("--reason", help="why (needed with --person-pseudonym; recorded in the access log)")
     as_of.set_defaults(func=cmd_as_of)
     report = sub.add_parser("report", help="planner reports (PNG plots and an HTML page)")
     report_sub = report.add_subparsers(dest="report", required=True)

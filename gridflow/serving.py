@@ -44,7 +44,8 @@ def make_services(system: Gridflow, accounts: Accounts, clock: Callable[[], date
     return Services(AlertDesk(system.store), system.clickhouse, system.geography, accounts, clock,
                     token_hash(webhook_token(system.config)), lock or threading.RLock(),
                     relay=lambda argv: run_here(system, argv),
-                    relay_authorised=lambda header: authorised(system.config, header))
+                    relay_authorised=lambda header: authorised(system.config, header),
+                    timezone=system.config.timezone)
 
 
 def free_port() -> int:

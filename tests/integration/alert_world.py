@@ -10,6 +10,7 @@ from typing import Any
 
 from domain import commands as c
 from domain.alert_desk import AlertDesk
+from domain.model import PriorityPerson
 from gridflow.accounts import Accounts, demo_accounts, token_hash
 from gridflow.api import Services
 from gridflow.bootstrap import bootstrap
@@ -33,14 +34,34 @@ class World:
     inside_person: str  # pseudonyms
     outside_person: str
     now: list[datetime]
+    id_numbers: tuple[str, str] = ("", "")  # inside, outside: for the liaison's look-up
+    system: Any = None  # the wired system whose ClickHouse and projector the world uses
 
-    def raise_alert(self, grid: str, rule_id: str = "priority_left_area", key: str = "") -> str:
+    @property
+    def inside_handle(self) -> str:
+        """The handle a priority alert carries and the liaison's list shows (the `movements` subject)."""
+        return PriorityPerson.create_id(self.inside_person).hex
+
+    @property
+    def outside_handle(self) -> str:
+        return PriorityPerson.create_id(self.outside_person).hex
+
+    def raise_alert(self, grid: str, rule_id: str = "priority_left_area", key: str = "", severity: str = "orange",
+                    evidence: dict | None = None, fingerprint: str = "") -> str:
         alert_id, _ = self.desk.raise_or_repeat(
-            fingerprint=f"{rule_id}:{grid}:{key}", rule_id=rule_id, severity="orange", grid_code=grid,
+            fingerprint=fingerprint or f"{rule_id}:{grid}:{key}", rule_id=rule_id, severity=severity, grid_code=grid,
             town_code=self.services.geography.grids[grid].town_code, summary=f"test alert {key}",
-            evidence={"key": key}, ack_sla_s=900, at=self.now[0], source="test")
+            evidence={"key": key} if evidence is None else evidence, ack_sla_s=900, at=self.now[0], source="test")
         self.project()
         return alert_id.hex  # as the API lists it
+
+    def raise_priority_alert(self, inside: bool = True) -> str:
+        """As the rule raises it: keyed by the person's handle, the evidence as its SQL returns it."""
+        handle = self.inside_handle if inside else self.outside_handle
+        return self.raise_alert(INSIDE if inside else self.outside, "priority_left_area",
+                                fingerprint=f"priority_left_area:{handle}:grid",
+                                evidence={"level": "grid", "level_name": "网格", "left_at": "2026-08-01 10:05",
+                                          "value": 1})
 
     def project(self) -> None:
         self.projector.catch_up()
@@ -50,9 +71,10 @@ def make_world(config: Any, geography: Any) -> World:
     population = bootstrap(config, geography).store
     outside = next(code for code, grid in geography.grids.items()
                    if grid.town_code != geography.grids[INSIDE].town_code and grid.valid_to is None)
-    feed, pseudonyms = Feed(), []
+    feed, pseudonyms, id_numbers = Feed(), [], []
     for assigned in (INSIDE, outside):
         who = person()
+        id_numbers.append(who.id_number)
         population.process([feed.item(c.PriorityMovement(
             person=who, category="community_correction", assigned_grid=assigned, responsible_worker="W1",
             movement="sighting", grid_code=assigned, **common(T0)))])
@@ -66,4 +88,4 @@ def make_world(config: Any, geography: Any) -> World:
     services = Services(desk, client, geography, accounts, lambda: now[0], token_hash(WEBHOOK_TOKEN),
                         threading.RLock())
     return World(population, client, projector, desk, accounts, tokens, services, outside, pseudonyms[0],
-                 pseudonyms[1], now)
+                 pseudonyms[1], now, tuple(id_numbers), system)

@@ -39,10 +39,14 @@ EVERYWHERE = {"district", "admin", "auditor"}
 EXPECTED = {
     "list": lambda r: (r != "planner", r in EVERYWHERE),
     "acknowledge": lambda r: (r in ACTORS, r in {"district", "admin"}),
+    "note": lambda r: (r in ACTORS, r in {"district", "admin"}),
     "resolve": lambda r: (r in ACTORS, r in {"district", "admin"}),
     "escalate": lambda r: (r in ACTORS, r in {"district", "admin"}),
     "history": lambda r: (r != "planner", r in EVERYWHERE),
     "trail": lambda r: (r in {"liaison", "auditor"}, r == "auditor"),
+    "trail_by_handle": lambda r: (r in {"liaison", "auditor"}, r == "auditor"),
+    "persons": lambda r: (r in {"liaison", "auditor"}, r == "auditor"),
+    "lookup": lambda r: (r == "liaison", False),
     "kpi": lambda r: (r != "liaison", r in EVERYWHERE | {"planner"}),
     "access_log": lambda r: (r == "auditor", r == "auditor"),
     "webhook_with_account_token": lambda r: (False, False),
@@ -54,13 +58,21 @@ def call(http, world, endpoint, role, inside):
     grid = INSIDE if inside else world.outside
     if endpoint == "list":
         alert_id = fresh_alert(world, inside)
-        response = http.get("/api/alerts?status=all", headers=headers)
+        response = http.get("/api/alerts?status=all&limit=500", headers=headers)
         if response.status_code != 200:
             return False, response
         return alert_id in {a["alert_id"] for a in response.json()}, response
-    if endpoint in ("acknowledge", "resolve", "escalate"):
-        body = {"acknowledge": {"note": "seen"}, "resolve": {"outcome": "handled"}, "escalate": {"reason": "help"}}
-        response = http.post(f"/api/alerts/{fresh_alert(world, inside)}/{endpoint}", json=body[endpoint],
+    if endpoint == "persons":
+        response = http.get("/api/priority/persons", headers=headers)
+        if response.status_code != 200:
+            return False, response
+        handle = world.inside_handle if inside else world.outside_handle
+        return handle in {p["handle"] for p in response.json()}, response
+    if endpoint in ("acknowledge", "note", "resolve", "escalate"):
+        body = {"acknowledge": {"note": "seen"}, "note": {"note": "called the landlord"},
+                "resolve": {"outcome": "handled"}, "escalate": {"reason": "help"}}
+        path = "notes" if endpoint == "note" else endpoint
+        response = http.post(f"/api/alerts/{fresh_alert(world, inside)}/{path}", json=body[endpoint],
                              headers=headers)
     elif endpoint == "history":
         response = http.get(f"/api/alerts/{fresh_alert(world, inside)}/history", headers=headers)
@@ -68,6 +80,13 @@ def call(http, world, endpoint, role, inside):
         pseudonym = world.inside_person if inside else world.outside_person
         response = http.get(f"/api/priority/{pseudonym}/trail", params={"reason": "case 2026-118 follow-up"},
                             headers=headers)
+    elif endpoint == "trail_by_handle":
+        handle = world.inside_handle if inside else world.outside_handle
+        response = http.get(f"/api/priority/{handle}/trail", params={"reason": "case 2026-118 follow-up"},
+                            headers=headers)
+    elif endpoint == "lookup":
+        response = http.post("/api/priority/lookup", headers=headers, json={
+            "id_number": world.id_numbers[0 if inside else 1], "reason": "case 2026-118 follow-up"})
     elif endpoint == "kpi":
         response = http.get("/api/kpi", params={"grid": grid}, headers=headers)
     elif endpoint == "access_log":
