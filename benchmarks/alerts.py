@@ -77,12 +77,12 @@ def bench_alerts(config: Config, *, triggers: int, rate: float, every_s: float, 
             stop = threading.Event()
 
             def poll() -> None:
-                request = urllib.request.Request(f"{url}/api/alerts?status=all",
+                request = urllib.request.Request(f"{url}/api/alerts?status=all&rule=priority_left_area&limit=500",
                                                  headers={"Authorization": f"Bearer {tokens['district']}"})
                 while not stop.is_set():
                     with urllib.request.urlopen(request, timeout=30) as response:
                         for alert in json.loads(response.read()):
-                            person = alert["evidence"].get("person")  # the priority person's subject id
+                            person = alert["person"]  # the priority person's handle (the subject id)
                             if alert["rule_id"] == "priority_left_area" and person in produced:
                                 seen.setdefault(person, time.time())
                     time.sleep(0.05)
