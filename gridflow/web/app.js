@@ -128,7 +128,8 @@ async function flush(announce = true) {
         known.change(c.alert_id, {status: body.status, level: body.level, conflict: null,
                                   ...(c.action === "acknowledge" ? {ack_note: c.body.note,
                                                                     acknowledged_by: state.me.name} : {}),
-                                  ...(c.action === "resolve" ? {outcome: c.body.outcome} : {})});
+                                  ...(c.action === "resolve" ? {outcome: c.body.outcome,
+                                                                resolved_by: state.me.name} : {})});
         if (body.applied === false) said.add(body.message[state.lang]); else applied += 1;
       } catch (e) {
         if (e instanceof Offline) { offline = true; break; }

@@ -72,7 +72,7 @@ function effective(row) {
     if (change.level) out.level = further(change.level, out.level, (l) => LEVELS.indexOf(l));
     if (change.ack_note !== undefined && !out.ack_note) out.ack_note = change.ack_note;
     if (change.acknowledged_by && !out.acknowledged_by) out.acknowledged_by = change.acknowledged_by;
-    if (change.outcome && !out.outcome) out.outcome = change.outcome;
+    if (change.outcome && !out.outcome) { out.outcome = change.outcome; out.resolved_by = change.resolved_by; }
     if (change.conflict) out.conflict = change.conflict;
   };
   if (row.local) apply(row.local);
@@ -80,7 +80,7 @@ function effective(row) {
     out.pending += 1;
     if (c.action === "acknowledge") apply({status: "acknowledged", ack_note: c.body.note,
                                            acknowledged_by: state.me.name});
-    if (c.action === "resolve") apply({status: "resolved", outcome: c.body.outcome});
+    if (c.action === "resolve") apply({status: "resolved", outcome: c.body.outcome, resolved_by: state.me.name});
     if (c.action === "escalate") apply({level: LEVELS[Math.min(2, LEVELS.indexOf(out.level) + 1)]});
   }
   return out;
