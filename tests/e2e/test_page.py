@@ -17,13 +17,14 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from gridflow.pipeline import following
 from gridflow.relay import authorised, registered, run_here
 from gridflow.serving import serving
-from tests.conftest import CHDB_DIR
+from tests.conftest import CHDB_DIR, make_config
 from tests.integration.alert_world import INSIDE, make_world
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -82,6 +83,9 @@ class Phone:
         self.wait.until(lambda d: self.find("#app").is_displayed())
 
     def shot(self, name):
+        """The screen as it is, without the pointer's hover or a focus ring (the same picture on every run)."""
+        ActionChains(self.browser).move_to_element(self.find("h1")).perform()
+        self.browser.execute_script("document.activeElement && document.activeElement.blur()")
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.browser.save_screenshot(str(SHOTS / f"{name}.png"))
 
@@ -190,8 +194,10 @@ def test_a_town_officer_filters_by_grid_severity_and_rule_and_pages_through(conf
         phone.shot("town-filters")
 
 
-def test_a_liaison_goes_from_an_alert_to_a_trail_by_breaking_the_glass_and_it_is_audited(config, geography,
+def test_a_liaison_goes_from_an_alert_to_a_trail_by_breaking_the_glass_and_it_is_audited(tmp_path, geography,
                                                                                            browser):
+    # a fixed pseudonym key: the handles on the screenshots stay the same from run to run
+    config = make_config(tmp_path / "gf", GRIDFLOW_PSEUDONYM_KEY="screenshots-of-the-liaison-page")
     world = make_world(config, geography)
     world.raise_priority_alert()
     world.raise_alert(INSIDE, "group_rental", key="not-for-the-liaison")

@@ -4,12 +4,13 @@ alerts and bring ClickHouse up to date."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain import commands as c
 from domain.alert_desk import AlertDesk
+from domain.identity import make_id_number
 from domain.model import PriorityPerson
 from gridflow.accounts import Accounts, demo_accounts, token_hash
 from gridflow.api import Services
@@ -72,8 +73,8 @@ def make_world(config: Any, geography: Any) -> World:
     outside = next(code for code, grid in geography.grids.items()
                    if grid.town_code != geography.grids[INSIDE].town_code and grid.valid_to is None)
     feed, pseudonyms, id_numbers = Feed(), [], []
-    for assigned in (INSIDE, outside):
-        who = person()
+    for n, assigned in enumerate((INSIDE, outside)):  # the same two people in every world (stable handles)
+        who = replace(person(), id_number=make_id_number("370614", date(1980, 5, 1), 11 + n))
         id_numbers.append(who.id_number)
         population.process([feed.item(c.PriorityMovement(
             person=who, category="community_correction", assigned_grid=assigned, responsible_worker="W1",
