@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 
 from domain.application import DEFAULT_PRIORITY_CATEGORIES
 from gridflow.errors import OperatorError
-from gridflow.secret_files import with_secret_files
+from gridflow.secret_files import secret_value, with_secret_files
 
 
 def _int(env: dict[str, str], name: str, default: int, low: int = 1, high: int = 1_000_000) -> int:
@@ -49,6 +49,7 @@ class Config:
     pseudonym_key: bytes = field(default=b"", repr=False)
     key_notes: list[str] = field(default_factory=list)
     accounts: Path | None = None
+    feed_keys: dict[str, str] = field(default_factory=dict, repr=False)  # GRIDFLOW_FEED_KEY_<DEPARTMENT>
     timezone: str = "Asia/Shanghai"  # the district's: what people read times in (the page, the API's answers)
 
     @classmethod
@@ -78,6 +79,8 @@ class Config:
         config.cipher_key = env.get("GRIDFLOW_CIPHER_KEY") or config._kept_key("cipher.key", 32)
         pseudonym = env.get("GRIDFLOW_PSEUDONYM_KEY") or config._kept_key("pseudonym.key", 32)
         config.pseudonym_key = pseudonym.encode()
+        feed_keys = {k.removesuffix("_FILE") for k in env if k.startswith("GRIDFLOW_FEED_KEY_")}
+        config.feed_keys = {k: v for k in feed_keys if (v := secret_value(env, k))}  # NAME or NAME_FILE
         if len(config.pseudonym_key) < 16:
             raise OperatorError("GRIDFLOW_PSEUDONYM_KEY must be at least 16 characters")
         return config
@@ -98,6 +101,15 @@ class Config:
     def accounts_file(self) -> Path:
         """The API's accounts (GRIDFLOW_ACCOUNTS; the demo seeds <data dir>/accounts.json)."""
         return self.accounts or self.data_dir / "accounts.json"
+
+    def feed_key(self, department: str) -> bytes:
+        """The HMAC key of one department's feed pseudonyms (computed over the store-wide pseudonym): a key per
+        feed, so two departments cannot join their feeds on a person without an authorised re-keying."""
+        name = "GRIDFLOW_FEED_KEY_" + department.upper().replace("-", "_")
+        key = (self.feed_keys.get(name) or self._kept_key(f"feed-{department}.key", 32)).encode()
+        if len(key) < 16:
+            raise OperatorError(f"{name} must be at least 16 characters")
+        return key
 
     def kept_secret(self, filename: str) -> str:
         """A secret generated once for this data directory (e.g. the Grafana webhook token)."""
