@@ -15,6 +15,7 @@ COPY reports reports
 COPY gridflow gridflow
 COPY stores stores
 COPY benchmarks benchmarks
+COPY imports imports
 COPY feeds feeds
 RUN pip install --no-cache-dir .
 USER nobody

@@ -28,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_accounts.add_commands(sub)
     add_backup_commands(sub)
     add_grafana_commands(sub)
-    from gridflow import cli_feeds
+    from gridflow import cli_feeds, cli_import
 
+    cli_import.add_commands(sub)
     cli_feeds.add_commands(sub)
     from benchmarks.cli import add_bench_commands
 
