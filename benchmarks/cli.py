@@ -40,6 +40,10 @@ def add_bench_commands(sub: Any) -> None:
     startup = bench_sub.add_parser("startup", help="start-up times of project, serve and kpi on the demo's data")
     startup.add_argument("--runs", type=count, default=3)
     startup.set_defaults(func=run_bench)
+    imports = bench_sub.add_parser("import", help="a register imported end to end (rows/s) vs bench ingest's msg/s")
+    imports.add_argument("--rows", type=count, default=100_000)
+    season(imports, 7, 0.05)
+    imports.set_defaults(func=run_bench)
 
 
 def run_bench(system: Any, args: argparse.Namespace) -> int:
@@ -64,6 +68,10 @@ def run_bench(system: Any, args: argparse.Namespace) -> int:
         from benchmarks.replay import bench_replay
 
         bench_replay(config, events=args.events)
+    elif args.bench == "import":
+        from benchmarks.imports import bench_import
+
+        bench_import(config, rows=args.rows, seed=args.seed, days=args.days, scale=args.scale)
     elif args.bench == "startup":
         from benchmarks.startup import bench_startup
 
