@@ -48,6 +48,7 @@ class FeedPublisher:
                  producer: Any = None, batch_size: int = 2000):
         self.feeds, self.reader, self.positions, self.servers = feeds, reader, positions, servers
         self.pseudonymizers = {f.department: Pseudonymizer(keys[f.department]) for f in feeds}
+        self.own_producer = producer is None
         self.producer = producer if producer is not None else feed_producer(servers)
         self.batch_size = batch_size
         self.state: dict[str, FeedPosition] = {}
@@ -153,6 +154,7 @@ class FeedPublisher:
         while not stop():
             try:
                 if failures:
+                    self._new_producer()
                     self.recover()
                 n = self.run_once()
                 failures = 0
@@ -164,6 +166,12 @@ class FeedPublisher:
                 continue
             if n == 0:
                 time.sleep(idle_sleep_s)
+
+    def _new_producer(self) -> None:
+        """After a failure: nothing the old producer still holds may be sent after the topic's tail was read."""
+        if self.own_producer:
+            self.producer.close(timeout=10)
+            self.producer = feed_producer(self.servers)
 
     def close(self) -> None:
         self.producer.close()

@@ -20,6 +20,7 @@ def cmd_import(system: Gridflow, args: argparse.Namespace) -> int:
     from imports.mapping import MappingError, default_mapping, load_mapping
     from imports.outcomes import NoWorker
     from imports.rows import Rows
+    from streams.topics import ensure_topics
 
     try:
         register = read_register(args.file, args.sheet)
@@ -29,6 +30,7 @@ def cmd_import(system: Gridflow, args: argparse.Namespace) -> int:
     except (RegisterError, MappingError) as e:
         raise OperatorError(f"{args.file.name}: {e}") from None
     servers = needs_broker(system, "gridflow import")
+    ensure_topics(servers)  # as `gridflow topics` would: the intake and dead-letter topics the import needs
     where = f"{register.encoding}" + (f", sheet {register.sheet!r}" if register.sheet else "")
     progress(f"import: {args.file.name} ({where}): {len(register.rows)} rows as {args.kind}", final=True)
     report = args.report or Path(f"{args.file.stem}.rejects")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from domain import privacy
+from domain.application import Population
 from domain.identity import Pseudonymizer
 from imports.files import RegisterError, read_register
 from imports.mapping import MappingError, default_mapping, load_mapping, parse_mapping
@@ -111,21 +112,22 @@ def test_without_a_mapping_the_header_names_the_payload_fields(tmp_path):
 
 
 @pytest.mark.parametrize("example", ["grid-office-move-in", "hotel-visitors"])
-def test_the_shipped_examples_map_into_messages_the_intakes_parser_reads(example):
+def test_the_shipped_examples_map_into_messages_the_domain_takes(example, geography):
+    """Through the intake's own parser and the domain (in memory, the shipped reference geography)."""
     kind, suffix = {"grid-office-move-in": ("move_in", ".csv"), "hotel-visitors": ("visitor_registration", ".xlsx")
                     }[example]
     register = read_register(EXAMPLES / f"{example}{suffix}")
     rows = Rows(load_mapping(EXAMPLES / f"{example}.yaml", kind), register, PSEUDONYMS)
-    outcomes = {}
+    outcomes, items = {}, []
     for number, cells in register.rows:
         row, key, value = rows.convert(number, cells)
         if value is None:
             outcomes[number] = row.reason
-            continue
-        item = to_item("unit", number, value, kind)
-        assert key and not privacy.holds_id_number(key.decode())  # never keyed by the ID number
-        if item.rejected:
-            outcomes[number] = item.rejected.reason
+        else:
+            assert key and not privacy.holds_id_number(key.decode())  # never keyed by the ID number
+            items.append(to_item("unit", number, value, kind))
+    domain = Population({}, geography=geography, pseudonymize=PSEUDONYMS)
+    outcomes |= {o.item.position: o.reason for o in domain.process(items).rejects}
     assert outcomes == {"grid-office-move-in": {5: "invalid_id_number", 11: "invalid_date"},
                         "hotel-visitors": {4: "invalid_number", 9: "missing_value"}}[example]
 
