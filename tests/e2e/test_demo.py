@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 
+from eventsourcing.utils import get_topic
+
+from domain.model import IntakeCursor
+
 
 def test_the_demo_accounts_for_every_message(tmp_path):
     out = tmp_path / "summary.json"
@@ -24,7 +28,7 @@ def test_the_demo_accounts_for_every_message(tmp_path):
         == seeded["original_bytes_intact"]
     assert summary["projected_facts"] == summary["store_facts_projectable"]
     assert summary["projected_rows"]["intake_ledger"] == summary["stored_events_by_type"][
-        "domain.model:IntakeCursor.Advanced"]
+        get_topic(IntakeCursor.Advanced)]
     assert summary["plaintext_id_numbers_in_clickhouse"] == 0
     assert len(summary["towns"]) == 12 and summary["elapsed_s"] > 0
     assert "登州街道" in run.stdout  # the per-town table is printed
