@@ -110,16 +110,16 @@ def open_original(letter: dict[str, Any], cipher: AESCipher, vault: Vault | None
 
 def read_dead_letters(bootstrap: str, expected: int | None = None, idle_s: float = 3.0,
                       topic: str = DEAD_LETTER.name) -> list[dict[str, Any]]:
-    """All dead letters, one per source position. Reads until `expected` are seen or nothing new arrives for
-    `idle_s` (Tansu's end offsets are unreliable, so we do not ask for them)."""
+    """All dead letters, one per source position. Reads until `expected` are seen (or a minute has passed), else
+    until nothing new arrives for `idle_s` (Tansu's end offsets are unreliable, so we do not ask for them)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                              enable_auto_commit=False, group_id=None, consumer_timeout_ms=int(idle_s * 1000))
     letters: dict[tuple[str, int, int], dict[str, Any]] = {}
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (expected is None or len(letters) < expected):
             got = False
             for record in consumer:
                 got = True
@@ -128,7 +128,7 @@ def read_dead_letters(bootstrap: str, expected: int | None = None, idle_s: float
                 letters[(s["topic"], s["partition"], s["offset"])] = letter
                 if expected is not None and len(letters) >= expected:
                     return list(letters.values())
-            if not got or expected is None:
+            if expected is None and not got:
                 break
     finally:
         consumer.close()
