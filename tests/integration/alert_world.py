@@ -90,3 +90,9 @@ def make_world(config: Any, geography: Any) -> World:
                         threading.RLock())
     return World(population, client, projector, desk, accounts, tokens, services, outside, pseudonyms[0],
                  pseudonyms[1], now, tuple(id_numbers), system)
+
+
+def as_role(world: World, role: str) -> dict[str, str]:
+    """The bearer header of the world's account for `role`."""
+    account = next(a for a in world.accounts.by_name.values() if a.role == role)
+    return {"Authorization": f"Bearer {world.tokens[account.name]}"}

@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
-from fastapi.testclient import TestClient
-
 from gridflow.accounts import ROLES
 from gridflow.api import create_app
-from tests.integration.alert_world import INSIDE, make_world
+from tests.integration.alert_world import INSIDE, as_role
 
 _keys = itertools.count()
-
-
-@pytest.fixture
-def world(config, geography):
-    return make_world(config, geography)
-
-
-@pytest.fixture
-def http(world):
-    return TestClient(create_app(world.services))
-
-
-def as_role(world, role):
-    account = next(a for a in world.accounts.by_name.values() if a.role == role)
-    return {"Authorization": f"Bearer {world.tokens[account.name]}"}
 
 
 def fresh_alert(world, inside):
