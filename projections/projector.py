@@ -215,11 +215,12 @@ class Projector:
             progress(self.position)
         return total
 
-    def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05, small_batch_wait_s: float = 0.1,
+    def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05,
                on_wait: Callable[[str], None] = lambda text: None) -> None:
-        """Keep up with the log. Each ClickHouse insert has a fixed cost, so after a small batch wait a little
-        for more to accumulate: freshness stays well under a second, CPU goes to the intake. When ClickHouse
-        or the store fails, wait and recover (rows past the position are rewritten), however long it takes."""
+        """Keep up with the log: project whatever the intake has committed as soon as it is there (waiting for
+        small batches to grow, to spare ClickHouse inserts, cost ~0.5 s of freshness at 1 k events/s and saved no
+        measurable intake). When ClickHouse or the store fails, wait and recover (rows past the position are
+        rewritten), however long it takes."""
         failures = 0
         while not stop():
             try:
@@ -239,8 +240,6 @@ class Projector:
                 continue
             if n == 0:
                 time.sleep(idle_sleep_s)
-            elif n < self.batch_size // 10:
-                time.sleep(small_batch_wait_s)
 
 
 def first_line(e: BaseException) -> str:
