@@ -4,7 +4,7 @@
    store into ClickHouse; the latency of each message is from just before it is sent to the moment the projector
    has written the batch holding its row (an insert in ClickHouse is visible once it returns).
 2. Replay: every projection rebuilt from the store into fresh tables, beside the store's raw decoded read rate
-   (every notification read and decoded, nothing else) in the same run.
+   (the same events read and decoded, nothing else) in the same run.
 3. Planner queries over one simulated year at Penglai's full size (synthetic rows written straight into the
    tables: ~3.5 M hourly cells, 52 k gate counts, the year's move-ins), median of five runs each."""
 from __future__ import annotations
@@ -16,13 +16,13 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from benchmarks.replay import raw_read_of_projected
 from domain.application import Population
 from domain.identity import Pseudonymizer
 from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
 from projections import planner
-from projections.projector import all_notifications
 from projections.replay import rebuild
 from projections.schema import open_database
 from streams.contract import to_item
@@ -89,13 +89,11 @@ def freshness(stack: Any, baseline: list[Any], season: list[Any], rate: float, g
 
 
 def replay_rate(stack: Any) -> dict[str, Any]:
-    store = stack.reader
-    started = time.monotonic()
-    count = sum(1 for n in all_notifications(store.recorder) if store.mapper.to_domain_event(n) is not None)
-    raw = count / (time.monotonic() - started)
-    result = rebuild(stack.client, store, stack.geo, f"{stack.config.clickhouse_database}_replay",
+    raw = raw_read_of_projected(stack.reader)
+    result = rebuild(stack.client, stack.reader, stack.geo, f"{stack.config.clickhouse_database}_replay",
                      lambda text: progress(text))
-    return {"notifications": count, "raw_decoded_read_per_s": round(raw), "replay_per_s": round(result.rate),
+    return {"notifications": result.notifications, "raw_decoded_read_per_s": round(raw),
+            "replay_per_s": round(result.rate),
             "share": round(result.rate / raw, 2)}
 
 
