@@ -1,5 +1,5 @@
 """`gridflow bench replay`: every projection rebuilt from the event store (`gridflow replay`'s work, into a side
-database) beside the store's raw decoded read of the same events (read, decrypted and decoded, nothing else), on
+database) beside the store's raw decoded read (every notification read, decrypted and decoded, nothing else), on
 the demo's store when there is one and on a store of about a million events built for the purpose (simulated
 messages applied straight to the domain, no broker)."""
 from __future__ import annotations
@@ -15,38 +15,42 @@ from benchmarks.ingest import print_table
 from gridflow.bootstrap import Gridflow, bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import progress
-from projections.projector import TOPICS_READ, all_notifications
+from projections.projector import TOPICS_READ
 from projections.replay import rebuild
 from streams.contract import to_item
 from streams.simulator import Simulator
 from streams.topics import KIND_OF_TOPIC
 
 
-def raw_read_of_projected(store: Any, page: int = 50_000) -> float:
-    """Notifications covered per second by reading and decoding only the events replay reads (the same
-    selection, the same measure as the replay rate: the log's length over the time taken)."""
+def decoded_read_rate(store: Any, topics: tuple[str, ...] = (), page: int = 50_000) -> float:
+    """Notifications covered per second by reading and decoding the log (only `topics`' events when given), as
+    the log's length over the time taken: the replay rate's own measure."""
     end = store.recorder.max_notification_id() or 0
     started, start = time.monotonic(), 1
-    while batch := store.recorder.select_notifications(start=start, limit=page, stop=end, topics=TOPICS_READ):
+    while batch := store.recorder.select_notifications(start=start, limit=page, stop=end, topics=topics):
         for notification in batch:
             store.mapper.to_domain_event(notification)
         start = batch[-1].id + 1
     return end / (time.monotonic() - started)
 
 
+def replay_against_reads(system_store: Any, rebuilt: Any) -> dict[str, Any]:
+    """Replay beside two raw decoded reads: of the whole log (the issue's measure, target 0.7) and of only the
+    events replay reads (the projected topics), which shows what the ClickHouse side costs on its own."""
+    whole, projected = decoded_read_rate(system_store), decoded_read_rate(system_store, TOPICS_READ)
+    return {"notifications": rebuilt.notifications, "whole_log_read_per_s": round(whole),
+            "projected_read_per_s": round(projected), "replay_per_s": round(rebuilt.rate),
+            "share": round(rebuilt.rate / whole, 2), "share_of_projected_read": round(rebuilt.rate / projected, 2),
+            "target": 0.7}
+
+
 def measure(system: Gridflow, name: str) -> dict[str, Any]:
-    store = system.store
-    started = time.monotonic()
-    count = sum(1 for n in all_notifications(store.recorder) if store.mapper.to_domain_event(n) is not None)
-    whole = count / (time.monotonic() - started)
-    raw = raw_read_of_projected(store)
     side = f"{system.config.clickhouse_database}_benchreplay"
-    result = rebuild(system.clickhouse, store, system.geography, side, lambda text: progress(f"{name}: {text}"))
+    result = rebuild(system.clickhouse, system.store, system.geography, side,
+                     lambda text: progress(f"{name}: {text}"))
     system.clickhouse.command(f"DROP DATABASE IF EXISTS {side} SYNC")
     progress(f"{name}: {result.rate:,.0f}/s", final=True)
-    return {"store": name, "notifications": count, "whole_log_read_per_s": round(whole),
-            "raw_decoded_read_per_s": round(raw), "replay_per_s": round(result.rate),
-            "share": round(result.rate / raw, 2), "target": 0.7}
+    return {"store": name, **replay_against_reads(system.store, result)}
 
 
 def built_store(root: Path, base_env: dict[str, str], events: int) -> Gridflow:
@@ -81,11 +85,12 @@ def bench_replay(config: Config, *, events: int) -> list[dict[str, Any]]:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print_table(results, [("store", "store"), ("notifications", "notifications"),
-                          ("whole log read/s", "whole_log_read_per_s"),
-                          ("raw decoded read/s", "raw_decoded_read_per_s"), ("replay/s", "replay_per_s"),
-                          ("share", "share"), ("target", "target")],
+                          ("raw decoded read/s", "whole_log_read_per_s"), ("replay/s", "replay_per_s"),
+                          ("share", "share"), ("target", "target"),
+                          ("read of projected topics/s", "projected_read_per_s"),
+                          ("replay / that", "share_of_projected_read")],
                 "replay: every projection rebuilt into a side database (gridflow replay's work). raw decoded read: "
-                "the events replay reads (projected topics), read, decrypted and decoded, nothing else; both as the "
-                "log's length over the time taken, so share = replay / raw. whole log read: every notification, "
-                "decoded (what replay read before it skipped the topics that make no rows)")
+                "every notification read, decrypted and decoded, nothing else; share = replay / raw decoded read. "
+                "Replay reads only the topics that make rows: the last two columns set it beside a decoded read of "
+                "just those (all rates: the log's length over the time taken)")
     return results
