@@ -31,7 +31,7 @@ class WorkerSettings:
     bootstrap: str
     group_id: str = "gridflow-intake"
     batch_size: int = 2000
-    batch_within_s: float = 0.1  # a batch closes when full or after this long: fresh at low rates, full at high
+    batch_within_s: float = 0.03  # a batch closes when full or after this long: fresh at low rates, full at high
 
 
 class _PromptConsumerThread(faust_kafka.AIOKafkaConsumerThread):
