@@ -34,6 +34,7 @@ test: $(TSTAMP)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-fonts.sh
+	bash scripts/ensure-keytool.sh
 	bash scripts/ensure-grafana-schema.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc

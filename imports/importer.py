@@ -46,7 +46,7 @@ def run_import(store: Any, servers: str, cluster: str, rows: Rows, report: Path 
     topic = TOPIC_OF_KIND[mapping.kind]
     partitions = next(t.partitions for t in INTAKE if t.name == topic)
     watch = IntakeWatch(store, servers, cluster, topic, partitions)
-    accepted_before = set(store.ledger.digests(rows.message_id(n, cells) for n, cells in register.rows))
+    accepted_before = set(store.ledger.digests(rows.message_ids.values()))
     result = ImportResult(_publish(rows, register, servers, topic, say), register.blank_rows, 0)
     offsets: dict[int, list[int]] = {}
     for row in result.rows:

@@ -1,10 +1,12 @@
 """One register row → one intake message, or a reject of its own before any message exists. The message id is
-derived from the row's content (with the header naming its cells) and its row number: importing the same file
-again publishes the very same messages, which the intake takes as duplicates (no second effect) — and so does a
-corrected file for the rows that did not change, while a corrected row is a new message."""
+derived from the row's content (with the header naming its cells) and how many identical rows came before it:
+importing the same file again publishes the very same messages, which the intake takes as duplicates (no second
+effect) — and so does a corrected file for the rows that did not change, even with rows inserted or deleted,
+while a corrected row is a new message."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,14 +49,21 @@ class Rows:
         self.header = orjson.dumps(register.header)
         self.rules = [(rule, tuple(rule.path.split("."))) for rule in mapping.rules]
         self.personal_columns = [r.column for r in mapping.rules if r.column and r.path.endswith(("name", "id_number"))]
+        self.message_ids = self._message_ids()
 
-    def message_id(self, number: int, cells: tuple[Cell, ...]) -> str:
-        content = orjson.dumps([number, [c.isoformat() if isinstance(c, date) else c for c in cells]])
-        return str(uuid5(NAMESPACE, hashlib.sha256(self.header + content).hexdigest()))
+    def _message_ids(self) -> dict[int, str]:
+        """Row number → message id. Not the row number itself: a row inserted above must not renumber the rest."""
+        ids, seen = {}, Counter[str]()
+        for number, cells in self.register.rows:
+            content = orjson.dumps([c.isoformat() if isinstance(c, date) else c for c in cells])
+            digest = hashlib.sha256(self.header + content).hexdigest()
+            ids[number] = str(uuid5(NAMESPACE, f"{digest}:{seen[digest]}"))  # the n-th identical row
+            seen[digest] += 1
+        return ids
 
     def convert(self, number: int, cells: tuple[Cell, ...]) -> tuple[Row, bytes | None, bytes | None]:
         """(the row, its Kafka key and value) — key and value None when the mapping refused it."""
-        row = Row(number, self.message_id(number, cells))
+        row = Row(number, self.message_ids[number])
 
         def cell(column: str) -> Cell:
             return cells[self.index[column]] if column in self.index else ""
