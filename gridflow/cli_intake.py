@@ -48,7 +48,7 @@ def cmd_worker(system: Gridflow, args: argparse.Namespace) -> int:
     servers = needs_broker(system, "gridflow worker")
     handler = system.intake_handler(servers, cluster_id(servers))
     settings = WorkerSettings(servers, group_id=os.environ.get("GRIDFLOW_GROUP_ID", "gridflow-intake"),
-                              batch_size=system.config.batch_size)
+                              batch_size=system.config.batch_size, datadir=str(system.config.data_dir / "faust"))
     run(settings, handler)
     return 0
 

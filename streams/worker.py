@@ -13,6 +13,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -31,6 +32,7 @@ class WorkerSettings:
     bootstrap: str
     group_id: str = "gridflow-intake"
     batch_size: int = 2000
+    datadir: str = "."  # faust keeps its `<group>-data` directory here (the worker's data directory, not the cwd)
     batch_within_s: float = 0.03  # a batch closes when full or after this long: fresh at low rates, full at high
 
 
@@ -54,10 +56,12 @@ class PromptTransport(faust_kafka.Transport):
 
 
 def build_app(settings: WorkerSettings, handler: IntakeHandler) -> faust.App:
+    Path(settings.datadir).mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     app = faust.App(
         settings.group_id,
         broker=f"kafka://{settings.bootstrap}",
         store="memory://",
+        datadir=f"{settings.datadir}/{{conf.name}}-data",
         web_enabled=False,
         topic_allow_declare=False,  # topics are created by gridflow with their final configs
         topic_disable_leader=True,
