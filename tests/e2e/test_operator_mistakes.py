@@ -35,6 +35,12 @@ CASES = {
     "clickhouse unreachable": (("kpi",), {"GRIDFLOW_CLICKHOUSE": "http://gridflow:secret@127.0.0.1:1"},
                                "ClickHouse at http://gridflow:***@127.0.0.1:1"),
     "kafka on a closed port": (("worker",), {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}, "Kafka at 127.0.0.1:1"),
+    # 192.0.2.1 (TEST-NET-1) is never routed: a host that swallows connections instead of refusing them; the
+    # subprocess's 40 s limit fails the case if the command hangs
+    "postgres on a host that never answers": (("verify",), {"GRIDFLOW_EVENT_STORE": "postgresql://u:pw@192.0.2.1/db"},
+                                              "event store postgresql://u:***@192.0.2.1/db"),
+    "kafka on a host that never answers": (("topics",), {"KAFKA_BOOTSTRAP_SERVERS": "192.0.2.1:9092"},
+                                           "Kafka at 192.0.2.1:9092"),
     "worker without a broker": (("worker",), {}, "KAFKA_BOOTSTRAP_SERVERS"),
     "store URL of another kind": (("verify",), {"GRIDFLOW_EVENT_STORE": "mysql://x"}, "sqlite:///… or postgresql://"),
     "cipher key that is no key": (("verify",), {"GRIDFLOW_CIPHER_KEY": "not-base64!"}, "GRIDFLOW_CIPHER_KEY"),
