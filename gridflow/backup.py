@@ -116,6 +116,16 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 # -- backup ---------------------------------------------------------------------------------------------------------
+def feed_keys(config: Config) -> dict[str, str]:
+    """Each department's feed pseudonym key, kept in the data directory or given (GRIDFLOW_FEED_KEY_<DEPARTMENT>):
+    a lost one would give that department new pseudonyms for everyone."""
+    kept = {p.stem.removeprefix("feed-"): p.read_text().strip()
+            for p in sorted((config.data_dir / "keys").glob("feed-*.key"))}
+    given = {name.removeprefix("GRIDFLOW_FEED_KEY_").lower().replace("_", "-"): key
+             for name, key in config.feed_keys.items()}
+    return kept | given
+
+
 def take_backup(system: Any, target: Path, passphrase: str, keys_to: Path | None = None) -> dict[str, Any]:
     """Copy the store, the reference data and the (sealed) keys into `target`; return the manifest."""
     config: Config = system.config
@@ -123,8 +133,8 @@ def take_backup(system: Any, target: Path, passphrase: str, keys_to: Path | None
     keys_path = keys_to or target / KEYS_FILE
     if keys_to is not None and keys_to.exists():
         raise OperatorError(f"the key file {keys_to} exists already: choose a new name")
-    sealed = seal_keys({"cipher_key": config.cipher_key, "pseudonym_key": config.pseudonym_key.decode()},
-                       passphrase)
+    sealed = seal_keys({"cipher_key": config.cipher_key, "pseudonym_key": config.pseudonym_key.decode(),
+                        "feed_keys": feed_keys(config)}, passphrase)
     store = system.store  # opens the store and checks that the cipher key opens its events
     if store.recorder.max_notification_id() and any("pseudonym.key" in note for note in config.key_notes):
         raise OperatorError("GRIDFLOW_PSEUDONYM_KEY is not set: a pseudonym key was generated just now, and it "
@@ -160,7 +170,7 @@ def _copy_all(config: Config, events: str, target: Path, keys_path: Path, sealed
         "files": [_entry(f, target) for f in files],
         "reference_source": "shipped Penglai data" if config.reference_dir is None else str(source),
         "keys": {"file": "kept apart" if apart else KEYS_FILE, "sha256": _sha256(keys_path),
-                 "kdf": "scrypt", "cipher": "AES-256-GCM", "holds": ["cipher_key", "pseudonym_key"]},
+                 "kdf": "scrypt", "cipher": "AES-256-GCM", "holds": ["cipher_key", "pseudonym_key", "feed_keys"]},
     }
     (target / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
     return manifest
@@ -209,6 +219,8 @@ def restore_backup(source: Path, into: Path, passphrase: str, database_url: str 
         into.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(into / "keys" / "cipher.key", keys["cipher_key"].encode())
         _write_private(into / "keys" / "pseudonym.key", keys["pseudonym_key"].encode())
+        for department, key in keys.get("feed_keys", {}).items():  # (backups before feed keys have none)
+            _write_private(into / "keys" / f"feed-{department}.key", key.encode())
         shutil.copytree(source / REFERENCE, into / REFERENCE)
         events = manifest["store"]["events_table"]
         if postgres:

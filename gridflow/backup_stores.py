@@ -2,8 +2,9 @@
 (or from the very snapshot it was dumped from): the notification head, the event chain's head and the number of
 person keys, so the manifest describes exactly what was saved.
 
-- SQLite: the online backup API, the chain file (`<store>.chain`) first and the store second. The chain only ever
-  covers events already stored, so a chain copied first never reaches past the store copied after it.
+- SQLite: the online backup API, the feeds' positions (`<store>.feeds`) and the chain file (`<store>.chain`)
+  first and the store last. Both only ever cover events already stored, so copied first they never reach past
+  the store copied after them.
 - PostgreSQL: `pg_dump` of an exported snapshot; the heads are read in the transaction that exported it, and the
   chain (table `event_chain`) lives in the same database, so all of it is one point in time.
 """
@@ -20,7 +21,7 @@ from typing import Any
 from gridflow.errors import OperatorError, first_line
 from stores.chain import GENESIS
 
-SQLITE_FILE, CHAIN_SUFFIX, PG_DUMP_FILE = "events.sqlite", ".chain", "events.pgdump"
+SQLITE_FILE, CHAIN_SUFFIX, FEEDS_SUFFIX, PG_DUMP_FILE = "events.sqlite", ".chain", ".feeds", "events.pgdump"
 
 
 @dataclass(frozen=True)
@@ -64,24 +65,26 @@ def sqlite_heads(store: Path, chain: Path | None, events: str) -> Heads:
 
 
 def backup_sqlite(store: Path, target: Path, events: str) -> tuple[list[Path], Heads]:
-    chain = Path(f"{store}{CHAIN_SUFFIX}")
+    # the feeds' positions, then the chain, then the store: no copy reaches past the one made after it
     files = []
-    if chain.exists():
-        files.append(target / f"{SQLITE_FILE}{CHAIN_SUFFIX}")
-        sqlite_copy(chain, files[-1])
-    files.insert(0, target / SQLITE_FILE)
-    sqlite_copy(store, files[0])
-    heads = sqlite_heads(files[0], files[1] if len(files) > 1 else None, events)
+    for suffix in (FEEDS_SUFFIX, CHAIN_SUFFIX):
+        if Path(f"{store}{suffix}").exists():
+            files.append(target / f"{SQLITE_FILE}{suffix}")
+            sqlite_copy(Path(f"{store}{suffix}"), files[-1])
+    sqlite_copy(store, target / SQLITE_FILE)
+    chain = target / f"{SQLITE_FILE}{CHAIN_SUFFIX}"
+    heads = sqlite_heads(target / SQLITE_FILE, chain if chain.exists() else None, events)
     if heads.chain[0] > heads.notification:  # cannot happen when the chain is copied first: say so if it does
         raise OperatorError(f"the chain copy reaches #{heads.chain[0]} past the store copy's #{heads.notification}")
-    return files, heads
+    return [target / SQLITE_FILE, *files], heads
 
 
 def restore_sqlite(source: Path, data_dir: Path) -> Path:
     store = data_dir / SQLITE_FILE
     shutil.copyfile(source / SQLITE_FILE, store)
-    if (source / f"{SQLITE_FILE}{CHAIN_SUFFIX}").exists():
-        shutil.copyfile(source / f"{SQLITE_FILE}{CHAIN_SUFFIX}", data_dir / f"{SQLITE_FILE}{CHAIN_SUFFIX}")
+    for suffix in (CHAIN_SUFFIX, FEEDS_SUFFIX):
+        if (source / f"{SQLITE_FILE}{suffix}").exists():
+            shutil.copyfile(source / f"{SQLITE_FILE}{suffix}", data_dir / f"{SQLITE_FILE}{suffix}")
     return store
 
 

@@ -25,3 +25,6 @@ make_secret grafana_admin_password openssl rand -hex 16
 make_secret gridflow_cipher_key openssl rand -base64 32
 make_secret gridflow_pseudonym_key openssl rand -base64 32
 make_secret gridflow_webhook_token openssl rand -hex 24
+for department in tourism civil_affairs public_security; do  # feeds/catalogue.yaml's departments
+  make_secret "gridflow_feed_key_$department" openssl rand -base64 32
+done

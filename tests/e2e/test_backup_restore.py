@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from feeds.positions import FeedPosition, SqlitePositions
 from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from streams.contract import to_item
@@ -126,6 +127,12 @@ def test_a_backup_taken_mid_stream_restores_to_the_same_state_and_verifies(kind,
     messages = Simulator(geography, start=date(2026, 8, 1), days=2, scale=0.004, seed=5, bad_share=0.01).messages()
     items = [to_item(f"test:{m.topic}", i, m.value, KIND_OF_TOPIC[m.topic]) for i, m in enumerate(messages)]
     writer = Writer(original, [items[k:k + 40] for k in range(0, len(items), 40)])
+    tourism_key = config.feed_key("tourism")  # kept in the data directory; public security's comes by environment
+    if kind == "sqlite":  # the feeds' positions: a file beside the store (on PostgreSQL a table in its database)
+        published = SqlitePositions(tmp_path / "live" / "events.sqlite")
+        published.save([FeedPosition("tourism", 1, {0: 1})])
+        published.close()
+    given = {"GRIDFLOW_FEED_KEY_PUBLIC_SECURITY": "a-department-key-from-a-secret-store"}
 
     # -- back up while the writer writes
     writer.start()
@@ -136,7 +143,7 @@ def test_a_backup_taken_mid_stream_restores_to_the_same_state_and_verifies(kind,
     keys_path = tmp_path / "apart" / "keys.enc" if kind == "postgres" else backup_dir / "keys.enc"
     keys_to = ["--keys-to", str(keys_path)] if kind == "postgres" else []
     keys_from = ["--keys", str(keys_path)] if kind == "postgres" else []
-    backup = gridflow(cli_env(tmp_path, tmp_path / "live", **store), "backup", str(backup_dir), *keys_to)
+    backup = gridflow(cli_env(tmp_path, tmp_path / "live", **store, **given), "backup", str(backup_dir), *keys_to)
     during = len(writer.after)
     writer.wait_for(during + 2)
     writer.stop.set()
@@ -156,6 +163,7 @@ def test_a_backup_taken_mid_stream_restores_to_the_same_state_and_verifies(kind,
     assert (backup_dir / "keys.enc").exists() == (kind == "sqlite")
     keys_file = keys_path.read_text()
     assert config.cipher_key not in keys_file and config.pseudonym_key.decode() not in keys_file
+    assert tourism_key.decode() not in keys_file and "a-department-key" not in keys_file
 
     # -- operator mistakes, one line each
     elsewhere = tmp_path / "elsewhere"  # the restoring command's own data directory is not the target
@@ -185,6 +193,14 @@ def test_a_backup_taken_mid_stream_restores_to_the_same_state_and_verifies(kind,
                                               "GRIDFLOW_REFERENCE_DIR": str(restored_dir / "reference")}))
         original.chain.seal()
         try:
+            # each department keeps its pseudonyms: its feed key came back with the others
+            assert restored.config.feed_key("tourism") == tourism_key
+            assert restored.config.feed_key("public-security") == given["GRIDFLOW_FEED_KEY_PUBLIC_SECURITY"].encode()
+            assert not any("feed-" in note for note in restored.config.key_notes)
+            if kind == "sqlite":  # the feeds go on from where they were, not from the start
+                positions = SqlitePositions(restored_dir / "events.sqlite")
+                assert {f: (p.position, p.offsets) for f, p in positions.load().items()} == {"tourism": (1, {0: 1})}
+                positions.close()
             assert restored.store.recorder.max_notification_id() == head
             assert notifications(restored, head) == notifications(original, head)
             restored_keys, original_keys = person_keys(restored), person_keys(original)

@@ -27,6 +27,7 @@ import yaml
 from gridflow.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
+DEPARTMENTS = [f["department"] for f in yaml.safe_load((ROOT / "feeds" / "catalogue.yaml").read_text())["feeds"]]
 SCHEMA = ROOT / "tests" / "fixtures" / "compose-spec.json"
 VARIABLE = re.compile(r"\$(?:\$|\{(?P<braced>[^}]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
 SECRETISH = re.compile(r"PASSWORD|TOKEN|SECRET|CIPHER_KEY|PSEUDONYM_KEY|CREDENTIALS")
@@ -229,12 +230,13 @@ def test_make_secrets_writes_the_files_gridflow_reads_and_keeps_them_on_a_second
     assert first.returncode == 0, first.stderr
     made = {p.name: p.read_text() for p in secrets_dir.iterdir()}
     assert set(made) == {"postgres_password", "clickhouse_password", "grafana_admin_password",
-                         "gridflow_cipher_key", "gridflow_pseudonym_key", "gridflow_webhook_token"}
+                         "gridflow_cipher_key", "gridflow_pseudonym_key", "gridflow_webhook_token",
+                         *(f"gridflow_feed_key_{d.replace('-', '_')}" for d in DEPARTMENTS)}
     assert all(value and not value.endswith("\n") for value in made.values())
     assert len(base64.b64decode(made["gridflow_cipher_key"], validate=True)) == 32
     assert secrets_dir.stat().st_mode & 0o777 == 0o700
     second = run_script("make-secrets.sh", secrets_dir=secrets_dir)
-    assert second.returncode == 0 and second.stdout.count("kept") == 6
+    assert second.returncode == 0 and second.stdout.count("kept") == len(made)
     assert {p.name: p.read_text() for p in secrets_dir.iterdir()} == made
 
     # gridflow reads them as the compose file hands them over (paths mapped from /run/secrets to here)
@@ -247,6 +249,14 @@ def test_make_secrets_writes_the_files_gridflow_reads_and_keeps_them_on_a_second
     assert config.event_store_url == f"postgresql://gridflow:{made['postgres_password']}@postgres:5432/gridflow"
     assert config.clickhouse_dsn == f"http://gridflow:{made['clickhouse_password']}@clickhouse:8123"
     assert not (tmp_path / "data" / "keys").exists()  # nothing generated beside them
+
+    # the feeds publisher: every department of the catalogue has its own key, from its secret
+    env = {k: str(v).replace("/run/secrets/", f"{secrets_dir}/")
+           for k, v in compose["services"]["gridflow-feeds"]["environment"].items()}
+    config = Config.from_env({**env, "GRIDFLOW_DATA_DIR": str(tmp_path / "feeds"), "GRIDFLOW_REFERENCE_DIR": ""})
+    for department in DEPARTMENTS:
+        assert config.feed_key(department) == made[f"gridflow_feed_key_{department.replace('-', '_')}"].encode()
+    assert not (tmp_path / "feeds" / "keys").exists()
 
 
 def test_kafka_certs_makes_a_keystore_java_opens_and_a_client_verifies_over_tls(tmp_path):
