@@ -1,12 +1,13 @@
 """区级总览 — the district at a glance: residents and their change per town, new households, leases, lodged
-visitors against beds, scenic areas against their capacities (LB/T 034-2014 tiers), open alerts."""
+visitors against beds, scenic areas against their capacities (LB/T 034-2014 tiers), open alerts by loop level
+and severity."""
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard as Board
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from dashboards.panels import (
-    SEVERITY_NAME,
+    LEVEL_NAME,
     TIER_STEPS,
     bars_panel,
     finished,
@@ -78,9 +79,11 @@ LEFT JOIN (SELECT area_code, toInt64(sum(entries)) AS entered FROM scenic_gate_c
            WHERE occurred_at >= toStartOfDay($__toTime, 'Asia/Shanghai') AND occurred_at <= $__toTime
            GROUP BY area_code) AS g ON g.area_code = a.code
 ORDER BY a.code""", unit="percent", steps=TIER_STEPS, maximum=120, w=8, h=8))
-        .with_panel(stat_panel("待处置预警（按级别）", "当前未确认的预警数，按红、橙、黄三级。", f"""
-SELECT {SEVERITY_NAME} AS `级别`, count() AS `待处置`
-FROM alerts_current WHERE status = 'open'
-GROUP BY severity ORDER BY indexOf(['red', 'orange', 'yellow'], severity)""", every_row=True,
-                               steps=((None, "orange"),), w=8, h=8))
+        .with_panel(table_panel("待处置预警（按层级）",
+                                "当前未处置的预警：在哪一级循环（网格、镇街、区）等待处置，其中红、橙、黄各几条。", f"""
+SELECT {LEVEL_NAME} AS `层级`, countIf(a.severity = 'red') AS `红色`, countIf(a.severity = 'orange') AS `橙色`,
+       countIf(a.severity = 'yellow') AS `黄色`, countIf(a.severity != '') AS `合计`
+FROM (SELECT arrayJoin(['grid', 'town', 'district']) AS level) AS levels
+LEFT JOIN (SELECT level, severity FROM alerts_current WHERE status = 'open') AS a ON a.level = levels.level
+GROUP BY level ORDER BY indexOf(['grid', 'town', 'district'], level)""", w=8, h=8))
     )

@@ -49,6 +49,10 @@ def cmd_preview(system: Any, args: argparse.Namespace) -> int:
     from dashboards.preview import CannotPreview, render_all
 
     chosen = dict(_pair(v) for v in args.var)
+    if args.capacity_scale != 1.0:  # beds and capacities at a simulated season's scale, as serve's evaluator does
+        from projections.reference_tables import sync_reference_tables
+
+        sync_reference_tables(system.clickhouse, system.geography, args.capacity_scale)
     try:
         written = render_all(system.clickhouse, args.dir, start=args.start, end=args.end, chosen=chosen,
                              span=timedelta(days=args.days))
@@ -81,6 +85,7 @@ def add_grafana_commands(subparsers: Any) -> None:
     preview = commands.add_parser("preview", help="draw each dashboard's panels as PNG from the same SQL on "
                                                   "our ClickHouse")
     preview.add_argument("dir", type=Path)
+    preview.add_argument("--capacity-scale", type=float, default=1.0, help="for simulated data: its --scale")
     preview.add_argument("--from", dest="start", type=aware_datetime,
                          help="start of the time range (default: --days before its end)")
     preview.add_argument("--to", dest="end", type=aware_datetime,

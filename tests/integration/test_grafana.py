@@ -88,7 +88,7 @@ def test_every_shared_rule_finds_the_same_through_grafana_as_built_in(season, ex
     assert all(compared.values()), f"rules that never fired here prove nothing: {compared}"
 
 
-MAY_BE_EMPTY = {"投影异常", "目前离开责任区域", "待处置预警（按级别）"}  # nothing of the kind in the demo week
+MAY_BE_EMPTY = {"投影异常", "目前离开责任区域"}  # nothing of the kind in the demo week
 
 
 def test_every_panel_query_runs_and_gives_its_panel_what_it_draws(season):
