@@ -5,15 +5,20 @@ the operator's `as-of` read — each in the access log."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
 
+from domain import commands as c
 from gridflow.cli import build_parser, run
 from gridflow.config import Config
 from gridflow.errors import OperatorError
+from gridflow.evaluator import Evaluator
+from tests.conftest import T0
 from tests.integration.alert_world import INSIDE, as_role
+from tests.unit.domain_helpers import Feed, common, person
 
 _keys = itertools.count()
 
@@ -170,3 +175,22 @@ def test_as_of_for_a_person_needs_a_reason_and_is_in_the_access_log(world, http,
     [entry] = [e for e in access_log(world, http) if e["action"] == "as-of person"]
     assert (entry["role"], entry["resource"], entry["reason"], entry["allowed"]) == (
         "operator", f"person {world.inside_person}", "court order 118", True)
+
+
+def test_the_rules_own_priority_alert_leads_the_liaison_to_the_persons_trail(world, http, geography):
+    """No alert made by hand: the person is sighted in another town, the domain derives the departure, the
+    built-in evaluator's rule raises the alert, and the handle the alert carries opens the person's trail."""
+    who = replace(person(), id_number=world.id_numbers[0])  # the person assigned to the worker's grid
+    world.population.process([Feed("test:sightings").item(c.PriorityMovement(
+        person=who, category="community_correction", assigned_grid=INSIDE, responsible_worker="W1",
+        movement="sighting", grid_code=world.outside, **common(T0 + timedelta(minutes=30))))])
+    world.project()
+    Evaluator(world.desk, world.client, geography, lambda: world.now[0]).run_once()
+    world.project()
+    liaison = as_role(world, "liaison")
+    raised = [a for a in http.get("/api/alerts", headers=liaison).json() if a["rule_id"] == "priority_left_area"]
+    assert raised and {a["person"] for a in raised} == {world.inside_handle}
+    trail = http.get(f"/api/priority/{raised[0]['person']}/trail", params={"reason": "预警 核实去向"},
+                     headers=liaison)
+    assert trail.status_code == 200 and trail.json()["handle"] == world.inside_handle
+    assert world.outside in {sighting["grid_code"] for sighting in trail.json()["trail"]}
