@@ -87,11 +87,13 @@ def test_a_second_demo_verifies_and_a_second_terminal_works_beside_the_server(tm
             time.sleep(0.1)
         for args in (("kpi",), ("verify",), ("audit", "access", "--since", "2026-01-01"),
                      ("report", "season", "--from", "2026-08-01", "--to", "2026-08-01", "--out",
-                      str(tmp_path / "report"))):
+                      str(tmp_path / "report")), ("replay", "--check")):
             run = gridflow(*args)
             assert run.returncode == 0 and "Traceback" not in run.stderr, (args, run.stderr[-2000:])
             assert "running there" in run.stderr
         assert (tmp_path / "report" / "index.html").exists()
+        as_of = gridflow("as-of", "--at", "2026-08-01T12:00+08:00", "--town", "370614001")  # the store only: itself
+        assert as_of.returncode == 0 and '"residents"' in as_of.stdout, as_of.stderr[-2000:]
         refused = gridflow("replay")  # swapping tables under the running server is refused, with one line
         assert refused.returncode == 2 and "stop the server first" in refused.stderr
     finally:
