@@ -190,13 +190,20 @@ def store_kinds(stores: str) -> list[str]:
     return ["sqlite", "postgres"] if stores == "both" else [stores]
 
 
-def per_store(stores: str, run: Any) -> list[dict[str, Any]]:
-    """Run `run(kind, scratch_root)` for each store kind; scratch files are removed afterwards."""
-    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+@contextmanager
+def scratch(prefix: str = "gridflow-bench-") -> Iterator[Path]:
+    """A directory for a bench's stores, brokers and ClickHouse, removed afterwards (they take ~100 MB a run)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        return [run(kind, root) for kind in store_kinds(stores)]
+        yield root
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def per_store(stores: str, run: Any) -> list[dict[str, Any]]:
+    """Run `run(kind, scratch_root)` for each store kind; scratch files are removed afterwards."""
+    with scratch() as root:
+        return [run(kind, root) for kind in store_kinds(stores)]
 
 
 def print_table(results: list[dict[str, Any]], columns: list[tuple[str, str]], notes: str = "") -> None:

@@ -4,14 +4,12 @@ the demo's store when there is one and on a store of about a million events buil
 messages applied straight to the domain, no broker)."""
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ingest import print_table
+from benchmarks.ingest import print_table, scratch
 from gridflow.bootstrap import Gridflow, bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import progress
@@ -77,13 +75,10 @@ def bench_replay(config: Config, *, events: int) -> list[dict[str, Any]]:
     results = []
     if (config.data_dir / "events.sqlite").exists():
         results.append(measure(bootstrap(config), f"demo ({config.data_dir.name})"))
-    root = Path(tempfile.mkdtemp(prefix="gridflow-bench-replay-"))
-    try:
+    with scratch("gridflow-bench-replay-") as root:
         base_env = {"GRIDFLOW_CIPHER_KEY": config.cipher_key, "GRIDFLOW_PSEUDONYM_KEY": config.pseudonym_key.decode(),
                     "GRIDFLOW_CLICKHOUSE": config.clickhouse_dsn, "GRIDFLOW_CLICKHOUSE_DATABASE": "bench_replay"}
         results.append(measure(built_store(root, base_env, events), f"{events // 1000:,} k events"))
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     print_table(results, [("store", "store"), ("notifications", "notifications"),
                           ("raw decoded read/s", "whole_log_read_per_s"), ("replay/s", "replay_per_s"),
                           ("share", "share"), ("target", "target"),
