@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gridflow.cli import build_parser, run
 from gridflow.pipeline import local_stack, stream_through
 from projections import queries
 from projections.projector import all_notifications
@@ -36,7 +37,7 @@ def stored_projectable_facts(reader) -> int:
 
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_a_season_streams_through_kafka_into_the_store_and_clickhouse(request, store, tmp_path, geography,
-                                                                      fresh_kafka):
+                                                                      fresh_kafka, capsys):
     env = {"KAFKA_BOOTSTRAP_SERVERS": fresh_kafka}
     if store == "postgres":
         env["GRIDFLOW_EVENT_STORE"] = request.getfixturevalue("pg_url")
@@ -57,6 +58,14 @@ def test_a_season_streams_through_kafka_into_the_store_and_clickhouse(request, s
         for position, (reason, original) in published.bad.items():
             assert by_position[position]["reason"] == reason
             assert open_original(by_position[position], cipher) == original
+        # the operator's view of the same: `gridflow dead-letters --original`, one line per letter and its original
+        assert run(stack.system, build_parser().parse_args(["dead-letters", "--original"])) == 0
+        out, err = capsys.readouterr()
+        assert err.strip().endswith(f"{len(letters)} dead letters")
+        listed = [line for line in out.splitlines() if not line.startswith("    ")]
+        assert len(listed) == len(letters) and {r for r, _ in published.bad.values()} <= {
+            line.split()[1] for line in listed}
+        assert sum(1 for line in out.splitlines() if line.startswith("    ")) == len(letters)
         # the projection holds one row per projectable stored fact, and the state the messages imply
         assert queries.projected_fact_count(stack.client) == stored_projectable_facts(stack.reader)
         expected = reference_state(geography, messages, config.pseudonym_key)
