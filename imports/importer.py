@@ -39,6 +39,13 @@ class ImportResult:
                 f"intake)" + (f"; {self.blank_rows} blank rows skipped" if self.blank_rows else ""))
 
 
+def bar(done: int, total: int, width: int = 20) -> str:
+    """`[██████░░░░░░░░░░░░░░]  30%`: how far the import is, at a glance."""
+    share = min(max(done / total, 0.0), 1.0) if total else 1.0
+    filled = round(share * width)
+    return f"[{'█' * filled}{'░' * (width - filled)}] {share:4.0%}"
+
+
 def run_import(store: Any, servers: str, cluster: str, rows: Rows, report: Path | None, say: Say,
                idle_s: float = 300) -> ImportResult:
     """Publish every row the mapping reads, wait for the intake to decide each, write the reject report."""
@@ -54,7 +61,7 @@ def run_import(store: Any, servers: str, cluster: str, rows: Rows, report: Path 
             offsets.setdefault(row.position[0], []).append(row.position[1])
     total = sum(len(o) for o in offsets.values())
     watch.wait({p: sorted(o) for p, o in offsets.items()},
-               lambda n: say(f"import: the intake handled {n}/{total} messages", n == total), idle_s)
+               lambda n: say(f"import: intake {bar(n, total)} {n}/{total} messages handled", n == total), idle_s)
     _join(result.rows, watch)
     result.already_accepted = sum(1 for r in result.rows if r.message_id in accepted_before and not r.reason)
     if report is not None:
@@ -73,14 +80,15 @@ def _publish(rows: Rows, register: Register, servers: str, topic: str, say: Say)
             if value is not None:
                 sent.append((row, producer.send(topic, key=key, value=value)))
             if n % 2000 == 0:
-                say(f"import: {n}/{len(register.rows)} rows read, {len(sent)} published to {topic}", False)
+                say(f"import: rows {bar(n, len(register.rows))} {n}/{len(register.rows)} read, {len(sent)} published "
+                    f"to {topic}", False)
         producer.flush()
         for row, future in sent:
             metadata = future.get(timeout=30)
             row.position = (metadata.partition, metadata.offset)
     finally:
         producer.close()
-    say(f"import: {len(done)} rows read, {len(sent)} published to {topic}", True)
+    say(f"import: rows {bar(len(done), len(register.rows))} {len(done)} read, {len(sent)} published to {topic}", True)
     return done
 
 

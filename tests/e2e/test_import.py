@@ -43,6 +43,7 @@ def gridflow_import(stack, *args: str) -> subprocess.CompletedProcess:
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
+    assert run.stderr.count("[████████████████████] 100%") >= 2  # the rows read, then the intake's verdicts
     return run
 
 
