@@ -143,3 +143,20 @@ def test_a_report_detail_never_repeats_the_rows_names_or_id_numbers(tmp_path, ge
     assert workbook.sheet == "八月" and isinstance(workbook.rows[1][1][7], datetime)
     with pytest.raises(RegisterError, match="no sheet '九月'"):
         read_register(tmp_path / "v.xlsx", "九月")
+
+
+@pytest.mark.parametrize(("kind", "row", "command"), [
+    ("move_out", {"person.id_number": "370602196211300086", "person.name": "王芳", "dwelling_id": "D-9",
+                  "grid_code": "37061400100101", "reason": "left_district", "destination": "110105"}, "MoveOut"),
+    ("priority_movement", {"person.id_number": "320106197801090449", "category": "community_correction",
+                           "assigned_grid": "37061400100101", "responsible_worker": "W-7", "movement": "sighting",
+                           "grid_code": "37061400200101", "place": "码头"}, "PriorityMovement"),
+])
+def test_every_kind_imports_through_a_header_of_field_names(kind, row, command, tmp_path):
+    table = [["occurred_at", *row], ["2026/8/1 10:00", *row.values()]]
+    register = read_register(write_csv(tmp_path / f"{kind}.csv", table, "gb18030"))
+    _, key, value = Rows(default_mapping(kind, register.header), register, PSEUDONYMS).convert(
+        *register.rows[0])
+    item = to_item("unit", 0, value, kind)
+    assert type(item.command).__name__ == command and item.command.person.id_number == row["person.id_number"]
+    assert key and not privacy.holds_id_number(key.decode())  # keyed by the person's pseudonym, never the number
