@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,6 +36,12 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test (the server is started by `make test`)."""
+    with empty_database() as url:
+        yield url
+
+
+@contextmanager
+def empty_database() -> Iterator[str]:
     import psycopg
 
     name = f"gridflow_t_{uuid.uuid4().hex[:10]}"
@@ -43,8 +51,23 @@ def pg_url() -> Iterator[str]:
     try:
         yield f"postgresql://{PG['user']}:{PG['password']}@{PG['host']}:{PG['port']}/{name}"
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(admin, name)
+
+
+def drop_database(admin: str, name: str, attempts: int = 20) -> None:
+    """DROP … WITH (FORCE) may not end an autovacuum worker that has just entered the database (a superuser's
+    process: "must be a member of the role whose process is being terminated"); it is gone a moment later."""
+    import psycopg
+
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 # chdb allows one data directory per process: every in-process test shares this one, each in its own database.

@@ -12,8 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from gridflow.config import Config
 from streams.contract import to_item
 from streams.simulator import Simulator
 from streams.topics import KIND_OF_TOPIC
-from tests.conftest import PG
+from tests.conftest import empty_database
 
 PASSPHRASE = "a passphrase for tests only"
 
@@ -47,21 +46,6 @@ def one_line_error(done: subprocess.CompletedProcess, says: str) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
     assert says in done.stderr, done.stderr
-
-
-@contextmanager
-def empty_database():
-    import psycopg
-
-    name = f"gridflow_t_{uuid.uuid4().hex[:10]}"
-    admin = f"postgresql://{PG['user']}:{PG['password']}@{PG['host']}:{PG['port']}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://{PG['user']}:{PG['password']}@{PG['host']}:{PG['port']}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 class Writer(threading.Thread):
