@@ -20,7 +20,7 @@ from gridflow.reference import load_geography
 from projections.projector import Projector
 from projections.reference_tables import sync_reference_tables
 from projections.schema import open_database
-from stores import plug_in, recorder_env
+from stores import opening, plug_in, recorder_env
 from stores.chain import EventChain
 from stores.originals import OriginalsVault
 from streams.dead_letter import DeadLetterPublisher, make_cipher
@@ -48,9 +48,11 @@ class Gridflow:
     def store(self) -> Population:
         """The event store's application, with its SQL side tables plugged in; checked to open with our key."""
         try:
-            app = plug_in(Population(recorder_env(self.config.event_store_env()), geography=self.geography,
-                                     pseudonymize=Pseudonymizer(self.config.pseudonym_key),
-                                     priority_categories=self.config.priority_categories))
+            env = recorder_env(self.config.event_store_env())
+            with opening(env):
+                app = plug_in(Population(env, geography=self.geography,
+                                         pseudonymize=Pseudonymizer(self.config.pseudonym_key),
+                                         priority_categories=self.config.priority_categories))
             first = app.recorder.select_notifications(start=1, limit=1)
         except Exception as e:
             raise OperatorError(explain(e, f"the event store {self.config.event_store_display}")) from e

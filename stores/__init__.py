@@ -2,6 +2,7 @@
 person keys, the message ledger, dead-letter originals too large for the broker, and the event chain."""
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from stores.keyring import SqlKeyring
@@ -27,3 +28,12 @@ def plug_in(app: Any) -> Any:
         app.ledger = SqlLedger(recorder)
         app.stored_ids = lambda ids: stored_originator_ids(recorder, ids)
     return app
+
+
+def opening(env: dict[str, str]) -> AbstractContextManager[None]:
+    """Where an application built on `env` makes its tables as it opens: one process at a time on PostgreSQL."""
+    if env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+        from stores.postgres import tables_made_one_at_a_time
+
+        return tables_made_one_at_a_time(env)
+    return nullcontext()

@@ -1,4 +1,8 @@
 """The Population application on the real stores: SQLite file and PostgreSQL, encrypted at rest."""
+import base64
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -91,3 +95,16 @@ def test_events_carry_business_time_besides_recording_time(tmp_path, geography):
     moved_in = list(population.events.get(pid))[1]
     assert moved_in.occurred_at == items[0].command.occurred_at
     assert moved_in.timestamp - moved_in.occurred_at > timedelta(days=300)  # baseline registered years ago
+
+
+def test_workers_opening_a_new_postgres_store_at_once_all_open_it(tmp_path, pg_url):
+    """Workers of one group start together on a new database, each making the tables, types and functions if they
+    are not there yet: at once, PostgreSQL refused some ("tuple concurrently updated"; half the runs failed)."""
+    env = dict(os.environ, GRIDFLOW_EVENT_STORE=pg_url, GRIDFLOW_CIPHER_KEY=base64.b64encode(b"k" * 32).decode(),
+               GRIDFLOW_PSEUDONYM_KEY="p" * 32)
+    opening = ("from gridflow.bootstrap import bootstrap; from gridflow.config import Config; "
+               "system = bootstrap(Config.from_env()); print(system.store.recorder.max_notification_id() or 0)")
+    workers = [subprocess.Popen([sys.executable, "-c", opening], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**env, "GRIDFLOW_DATA_DIR": str(tmp_path / f"{n}")}) for n in range(6)]
+    outcomes = [(w.wait(timeout=120), w.stdout.read().strip(), w.stderr.read()) for w in workers]
+    assert [(code, out) for code, out, _ in outcomes] == [(0, "0")] * 6, [err[-300:] for _, _, err in outcomes]
