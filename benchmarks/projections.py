@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ingest import scratch
-from benchmarks.replay import replay_against_reads
+from benchmarks.replay import measure
 from domain.application import Population
 from domain.identity import Pseudonymizer
 from gridflow.bootstrap import bootstrap
 from gridflow.config import Config
 from gridflow.pipeline import following, intake_worker, local_stack, progress, wait_until
 from projections import planner
-from projections.replay import rebuild
 from projections.schema import open_database
 from streams.contract import to_item
 from streams.producer import kafka_producer, publish
@@ -88,12 +87,6 @@ def freshness(stack: Any, baseline: list[Any], season: list[Any], rate: float, g
     return {"messages": len(season), "seconds": round(sent_s, 1), "events_per_s": round(events / sent_s),
             "measured": len(latencies), "p50_ms": round(1000 * percentile[49]),
             "p99_ms": round(1000 * percentile[98]), "max_ms": round(1000 * latencies[-1])}
-
-
-def replay_rate(stack: Any) -> dict[str, Any]:
-    result = rebuild(stack.client, stack.reader, stack.geo, f"{stack.config.clickhouse_database}_replay",
-                     lambda text: progress(text))
-    return replay_against_reads(stack.reader, result)
 
 
 def synthetic_year(client: Any, geo: Any, year: int) -> dict[str, int]:
@@ -169,7 +162,7 @@ def _bench_projections(root: Path, config: Config, *, rate: float, days: int, sc
     with local_stack(run_config, geo) as stack:
         results["freshness"] = freshness(stack, baseline, season, rate, geo)
         progress(f"freshness: {results['freshness']}", final=True)
-        results["replay"] = replay_rate(stack)
+        results["replay"] = measure(stack.system, "season")
         progress(f"replay: {results['replay']}", final=True)
         year_client = stack.client
         year_client.database = "system"

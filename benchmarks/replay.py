@@ -32,10 +32,10 @@ def decoded_read_rate(store: Any, topics: tuple[str, ...] = (), page: int = 50_0
     return end / (time.monotonic() - started)
 
 
-def replay_against_reads(system_store: Any, rebuilt: Any) -> dict[str, Any]:
+def replay_against_reads(store: Any, rebuilt: Any) -> dict[str, Any]:
     """Replay beside two raw decoded reads: of the whole log (the issue's measure, target 0.7) and of only the
     events replay reads (the projected topics), which shows what the ClickHouse side costs on its own."""
-    whole, projected = decoded_read_rate(system_store), decoded_read_rate(system_store, TOPICS_READ)
+    whole, projected = decoded_read_rate(store), decoded_read_rate(store, TOPICS_READ)
     return {"notifications": rebuilt.notifications, "whole_log_read_per_s": round(whole),
             "projected_read_per_s": round(projected), "replay_per_s": round(rebuilt.rate),
             "share": round(rebuilt.rate / whole, 2), "share_of_projected_read": round(rebuilt.rate / projected, 2),
