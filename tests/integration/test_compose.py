@@ -239,11 +239,13 @@ def test_make_secrets_writes_the_files_gridflow_reads_and_keeps_them_on_a_second
     assert second.returncode == 0 and second.stdout.count("kept") == len(made)
     assert {p.name: p.read_text() for p in secrets_dir.iterdir()} == made
 
-    # gridflow reads them as the compose file hands them over (paths mapped from /run/secrets to here)
-    env = {k: str(v).replace("/run/secrets/", f"{secrets_dir}/")
-           for k, v in compose["services"]["gridflow-projector"]["environment"].items()}
-    env.update(GRIDFLOW_DATA_DIR=str(tmp_path / "data"), GRIDFLOW_REFERENCE_DIR="")
-    config = Config.from_env(env)
+    def config_of(service: str, data_dir: Path) -> Config:
+        """gridflow as the compose file starts `service`, its secrets mapped from /run/secrets to here."""
+        env = {k: str(v).replace("/run/secrets/", f"{secrets_dir}/")
+               for k, v in compose["services"][service]["environment"].items()}
+        return Config.from_env({**env, "GRIDFLOW_DATA_DIR": str(data_dir), "GRIDFLOW_REFERENCE_DIR": ""})
+
+    config = config_of("gridflow-projector", tmp_path / "data")
     assert config.cipher_key == made["gridflow_cipher_key"]
     assert config.pseudonym_key == made["gridflow_pseudonym_key"].encode()
     assert config.event_store_url == f"postgresql://gridflow:{made['postgres_password']}@postgres:5432/gridflow"
@@ -251,9 +253,7 @@ def test_make_secrets_writes_the_files_gridflow_reads_and_keeps_them_on_a_second
     assert not (tmp_path / "data" / "keys").exists()  # nothing generated beside them
 
     # the feeds publisher: every department of the catalogue has its own key, from its secret
-    env = {k: str(v).replace("/run/secrets/", f"{secrets_dir}/")
-           for k, v in compose["services"]["gridflow-feeds"]["environment"].items()}
-    config = Config.from_env({**env, "GRIDFLOW_DATA_DIR": str(tmp_path / "feeds"), "GRIDFLOW_REFERENCE_DIR": ""})
+    config = config_of("gridflow-feeds", tmp_path / "feeds")
     for department in DEPARTMENTS:
         assert config.feed_key(department) == made[f"gridflow_feed_key_{department.replace('-', '_')}"].encode()
     assert not (tmp_path / "feeds" / "keys").exists()
