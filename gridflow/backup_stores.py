@@ -91,12 +91,10 @@ def restore_sqlite(source: Path, data_dir: Path) -> Path:
 # -- PostgreSQL -----------------------------------------------------------------------------------------------------
 def _connection(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     """libpq connection string without the password, and an environment carrying it (not in `ps` output)."""
-    from psycopg.conninfo import make_conninfo
+    from stores.postgres import conninfo
 
-    conninfo = make_conninfo(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
-                             user=env["POSTGRES_USER"], connect_timeout="10")
     password = env.get("POSTGRES_PASSWORD")
-    return conninfo, {**os.environ, **({"PGPASSWORD": password} if password else {})}
+    return conninfo(env, connect_timeout="10"), {**os.environ, **({"PGPASSWORD": password} if password else {})}
 
 
 def _tool(name: str) -> str:

@@ -23,6 +23,14 @@ class KeyedPostgresRecorder(PostgresApplicationRecorder):
         super()._insert_events(curs, stored_events, **kwargs)
 
 
+def conninfo(env: dict[str, str], connect_timeout: str) -> str:
+    """libpq connection string of the store the eventsourcing settings `env` name, without its password."""
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
+                         user=env["POSTGRES_USER"], connect_timeout=connect_timeout)
+
+
 SCHEMA_LOCK = 0x67726964736368  # the advisory lock held while an application makes its tables ("gridsch")
 
 
@@ -33,9 +41,8 @@ def tables_made_one_at_a_time(env: dict[str, str]) -> Iterator[None]:
     row). Opening the application under this lock, the others find them made."""
     import psycopg
 
-    with psycopg.connect(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], dbname=env["POSTGRES_DBNAME"],
-                         user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None,
-                         connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")), autocommit=True) as lock:
+    with psycopg.connect(conninfo(env, env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+                         password=env.get("POSTGRES_PASSWORD") or None, autocommit=True) as lock:
         lock.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK])
         try:
             yield
