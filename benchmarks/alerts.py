@@ -1,6 +1,6 @@
 """`gridflow bench alerts`: from the intake message that triggers an alert to the alert visible through the API.
 
-Everything runs as `gridflow serve` would: the faust worker in its own process, the projector, the evaluator (a
+Everything runs as `gridflow serve` would: the intake worker in its own process, the projector, the evaluator (a
 round every `--every` seconds) and the API in this one. Priority persons are enrolled first; then, while a
 simulated season streams in at a steady rate, one person after another is sighted outside the assigned grid.
 The latency of each is from just before the sighting is sent until a district account's `GET /api/alerts` first

@@ -217,7 +217,7 @@ def print_table(results: list[dict[str, Any]], columns: list[tuple[str, str]], n
     print(json.dumps(results))
 
 
-NOTES = """e2e: Kafka → faust worker → event store → ClickHouse, from the first handled message to the last row
+NOTES = """e2e: Kafka → intake worker → event store → ClickHouse, from the first handled message to the last row
 projected. naive: kafka-python → json.loads → ClickHouse rows, same messages, same run (no validation, domain or store).
 events/s otherwise. no-kafka: parse → domain → store only. save ceiling: the same events triggered on their
 aggregates and saved in batches (Application.save). put ceiling: EventStore.put of the same events (mapping,

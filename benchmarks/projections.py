@@ -1,6 +1,6 @@
 """`gridflow bench projections`: how fresh and how cheap the read models are.
 
-1. Freshness: messages are produced at a steady rate (events/s, as set), through Kafka, the faust worker and the
+1. Freshness: messages are produced at a steady rate (events/s, as set), through Kafka, the intake worker and the
    store into ClickHouse; the latency of each message is from just before it is sent to the moment the projector
    has written the batch holding its row (an insert in ClickHouse is visible once it returns).
 2. Replay: every projection rebuilt from the store into fresh tables, beside the store's raw decoded read rate

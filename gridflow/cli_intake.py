@@ -48,7 +48,7 @@ def cmd_worker(system: Gridflow, args: argparse.Namespace) -> int:
     servers = needs_broker(system, "gridflow worker")
     handler = system.intake_handler(servers, cluster_id(servers))
     settings = WorkerSettings(servers, group_id=os.environ.get("GRIDFLOW_GROUP_ID", "gridflow-intake"),
-                              batch_size=system.config.batch_size, datadir=str(system.config.data_dir / "faust"))
+                              batch_size=system.config.batch_size)
     run(settings, handler)
     return 0
 
@@ -157,7 +157,7 @@ def add_commands(sub: Any) -> None:
                       help="afterwards serve the grid-worker page and API until Ctrl-C (default: yes)")
     demo.add_argument("--port", type=PORT, default=8080, help="port for the page (0: any free port)")
     demo.set_defaults(func=cmd_demo)
-    sub.add_parser("worker", help="run the faust intake worker (needs KAFKA_BOOTSTRAP_SERVERS)").set_defaults(
+    sub.add_parser("worker", help="run the intake worker (needs KAFKA_BOOTSTRAP_SERVERS)").set_defaults(
         func=cmd_worker)
     project = sub.add_parser("project", help="project the event store into ClickHouse (once, or --follow)")
     project.add_argument("--follow", action="store_true", help="keep following the notification log")

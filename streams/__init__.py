@@ -1,1 +1,1 @@
-"""Kafka side of gridflow: topics, message contract, producers, the faust intake worker, dead letters."""
+"""Kafka side of gridflow: topics, message contract, producers, the intake worker, dead letters."""

@@ -33,7 +33,7 @@ def with_retries(handle: Callable[[Sequence[RawMessage]], BatchResult], records:
 
 
 class IntakeHandler:
-    """Synchronous and broker-agnostic, so it can be driven by faust, by a plain consumer, or by a test.
+    """Synchronous and broker-agnostic, so it can be driven by the consumer loop (streams.worker) or by a test.
 
     Sources are named by cluster, topic and partition: a Kafka cluster rebuilt from scratch starts its offsets
     at 0 again, and under the old names its new messages would be taken for redeliveries and skipped."""

@@ -1,29 +1,30 @@
-"""The faust stream worker: consumes every intake topic, hands batches to an IntakeHandler.
+"""The intake worker as a plain consumer loop: poll a batch, hand it to the IntakeHandler, commit its offsets.
 
-Settings follow ../shared/notes/platform.md for the local Tansu broker: short session/rebalance timeouts (B2),
-at-least-once only (B4: no idempotent aiokafka producer), concurrency=1 (faust may commit past in-flight
-messages otherwise). At-least-once is enough because the handler's effects are idempotent: the Kafka position
-is stored with the events, and every aggregate remembers the message ids it applied.
+Each poll returns what the broker has for this member, up to a batch: a full batch under load, a small fresh one
+when quiet, with no per-message machinery in between. At-least-once, as before: offsets are committed only after
+the batch's effects are committed with their Kafka positions in the store, so whatever a crash or a rebalance
+redelivers is recognised there and skipped. A rebalance can only happen inside `poll`, never during a batch.
+
+Settings follow ../shared/notes/platform.md for the local Tansu broker: session and rebalance timeouts of 10 s
+(B2), a short fetch wait (Tansu answers a fetch only when the wait ends, even when messages arrived meanwhile).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import signal
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import faust
-from faust.transport.drivers import aiokafka as faust_kafka
 
 from streams.dead_letter import RawMessage
 from streams.intake import IntakeHandler, with_retries
 from streams.topics import INTAKE
 
 log = logging.getLogger("gridflow.worker")
+IDLE_POLL_MS = 500
 FETCH_MAX_WAIT_MS = 100
 
 
@@ -32,85 +33,74 @@ class WorkerSettings:
     bootstrap: str
     group_id: str = "gridflow-intake"
     batch_size: int = 2000
-    datadir: str = "."  # faust keeps its `<group>-data` directory here (the worker's data directory, not the cwd)
-    batch_within_s: float = 0.03  # a batch closes when full or after this long: fresh at low rates, full at high
 
 
-class _PromptConsumerThread(faust_kafka.AIOKafkaConsumerThread):
-    def _create_worker_consumer(self, transport: faust_kafka.Transport) -> Any:
-        consumer = super()._create_worker_consumer(transport)
-        # faust fixes fetch_max_wait_ms at 1500; the local broker answers a fetch only when that wait ends, even
-        # when messages arrived meanwhile, which added up to 1.5 s to every message's way into the store.
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
-        return consumer
+def consumer_for(settings: WorkerSettings) -> Any:
+    from kafka import KafkaConsumer
+
+    return KafkaConsumer(*(t.name for t in INTAKE), bootstrap_servers=settings.bootstrap,
+                         group_id=settings.group_id, client_id=f"{settings.group_id}-{os.getpid()}",
+                         enable_auto_commit=False, auto_offset_reset="earliest",
+                         max_poll_records=settings.batch_size, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                         session_timeout_ms=10_000, heartbeat_interval_ms=1_000,
+                         # a batch may wait out a store outage (streams.intake.RETRY_DELAYS_S, ~2.5 min)
+                         max_poll_interval_ms=600_000)
 
 
-class _PromptConsumer(faust_kafka.Consumer):
-    def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
-        return _PromptConsumerThread(self, loop=self.loop, beacon=self.beacon)
+def next_offsets(records: Iterable[Any]) -> dict[Any, Any]:
+    """The offsets to commit after `records`: one past the last record of each partition."""
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    last: dict[Any, int] = {}
+    for r in records:
+        tp = TopicPartition(r.topic, r.partition)
+        last[tp] = max(last.get(tp, -1), r.offset)
+    return {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in last.items()}
 
 
-class PromptTransport(faust_kafka.Transport):
-    """faust's Kafka transport with a short fetch wait (see _PromptConsumerThread)."""
-    Consumer = _PromptConsumer
-
-
-def build_app(settings: WorkerSettings, handler: IntakeHandler) -> faust.App:
-    Path(settings.datadir).mkdir(parents=True, exist_ok=True)  # faust makes only the last level
-    app = faust.App(
-        settings.group_id,
-        broker=f"kafka://{settings.bootstrap}",
-        store="memory://",
-        datadir=f"{settings.datadir}/{{conf.name}}-data",
-        web_enabled=False,
-        topic_allow_declare=False,  # topics are created by gridflow with their final configs
-        topic_disable_leader=True,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=10,
-        broker_rebalance_timeout=10,
-        broker_heartbeat_interval=1,
-        broker_max_poll_records=None,
-        stream_buffer_maxsize=4 * settings.batch_size,
-    )
-    app.transport = PromptTransport(app.conf.broker_consumer, app)  # before the first topic asks for it
-    intake_topics = app.topic(*(t.name for t in INTAKE), key_serializer="raw", value_serializer="raw")
-    # One thread does all store work, in order; the event loop keeps fetching and heartbeating meanwhile.
-    store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridflow-store")
-    timing = {"last_log": time.monotonic(), "waiting_s": 0.0, "handling_s": 0.0, "batches": 0}
-
-    @app.agent(intake_topics, concurrency=1)
-    async def intake(stream):  # noqa: ANN001 - faust's stream type
-        loop = asyncio.get_running_loop()
-        waited_from = time.monotonic()
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+def run(settings: WorkerSettings, handler: IntakeHandler) -> None:
+    """Run until SIGTERM/SIGINT; the batch in hand is finished and committed first."""
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    consumer = consumer_for(settings)
+    timing = {"last_log": time.monotonic(), "handling_s": 0.0, "batches": 0}
+    try:
+        while not stop.is_set():
+            polled = consumer.poll(timeout_ms=IDLE_POLL_MS, max_records=settings.batch_size)
+            records = [r for batch in polled.values() for r in batch]
+            if not records:
+                continue
             started = time.monotonic()
-            timing["waiting_s"] += started - waited_from
-            records = [RawMessage(e.message.topic, e.message.partition, e.message.offset, e.message.key,
-                                  e.message.value) for e in events]
             try:
-                await loop.run_in_executor(store_thread, with_retries, handler.handle, records)
+                with_retries(handler.handle, [RawMessage(r.topic, r.partition, r.offset, r.key, r.value)
+                                              for r in records])
             except Exception:
-                # faust acknowledges a taken batch even when its consumer fails; leave before it can, so the
-                # uncommitted offsets are delivered again after a restart (effects are idempotent).
-                log.exception("intake batch failed after retries: stopping without acknowledging it")
+                # the offsets stay uncommitted, so the batch is delivered again after a restart
+                log.exception("intake batch failed after retries: stopping without committing it")
                 logging.shutdown()
                 os._exit(70)
-            finished = waited_from = time.monotonic()
+            commit(consumer, records)
+            finished = time.monotonic()
             timing["handling_s"] += finished - started
             timing["batches"] += 1
             if finished - timing["last_log"] > 5:
                 timing["last_log"] = finished
-                log.info("intake totals %s; %d batches, %.1f s handling, %.1f s waiting for input",
-                         handler.totals, timing["batches"], timing["handling_s"], timing["waiting_s"])
-
-    return app
-
-
-def run(settings: WorkerSettings, handler: IntakeHandler, loglevel: str = "info") -> None:
-    """Run until SIGTERM/SIGINT."""
-    app = build_app(settings, handler)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
-    try:
-        worker.execute_from_commandline()
+                log.info("intake totals %s; %d batches, %.1f s handling", handler.totals, timing["batches"],
+                         timing["handling_s"])
     finally:
+        consumer.close(autocommit=False)
         log.info("intake totals at exit %s", handler.totals)
+
+
+def commit(consumer: Any, records: list[Any]) -> None:
+    from kafka.errors import CommitFailedError, KafkaError
+
+    try:
+        consumer.commit(next_offsets(records))
+    except (CommitFailedError, KafkaError) as e:
+        # the group moved on (a rebalance) or the broker is away: the next owner gets these messages again and
+        # the store recognises them by their positions, so nothing is lost or applied twice
+        log.warning("offsets not committed (%s: %s); the store skips the redelivery", type(e).__name__, e)
