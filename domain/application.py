@@ -120,7 +120,9 @@ class Population(Application):
 
         while True:
             try:
-                return retry_on_conflict(attempt, lambda: self._discard(units[-1]), attempts)
+                result = retry_on_conflict(attempt, lambda: self._discard(units[-1]), attempts)
+                result.attempts = len(units)
+                return result
             except Poisoned as poisoned:
                 fixed[poisoned.index] = poisoned.outcome
 

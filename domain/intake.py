@@ -45,6 +45,7 @@ class Outcome:
 @dataclass
 class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
+    attempts: int = 1  # more when a concurrent writer stored first and the batch was decided again
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -42,7 +42,7 @@ class IntakeHandler:
         self.population = population
         self.dead_letters = dead_letters
         self.prefix = f"kafka:{cluster_id}:" if cluster_id else "kafka:"
-        self.totals = {"accepted": 0, "duplicate": 0, "redelivered": 0, "rejected": 0}
+        self.totals = {"accepted": 0, "duplicate": 0, "redelivered": 0, "rejected": 0, "decided_again": 0}
 
     def source_of(self, record: RawMessage) -> str:
         return f"{self.prefix}{record.topic}:{record.partition}"
@@ -57,6 +57,7 @@ class IntakeHandler:
             self.dead_letters.publish((o, raw_at[(o.item.source, o.item.position)]) for o in result.rejects)
 
         result = self.population.process(items, before_commit=publish_rejects)
-        for status in self.totals:
+        for status in ("accepted", "duplicate", "redelivered", "rejected"):
             self.totals[status] += result.count(status)
+        self.totals["decided_again"] += result.attempts - 1
         return result

@@ -5,8 +5,8 @@ when quiet, with no per-message machinery in between. At-least-once, as before: 
 the batch's effects are committed with their Kafka positions in the store, so whatever a crash or a rebalance
 redelivers is recognised there and skipped. A rebalance can only happen inside `poll`, never during a batch.
 
-Settings follow ../shared/notes/platform.md for the local Tansu broker: session and rebalance timeouts of 10 s
-(B2), a short fetch wait (Tansu answers a fetch only when the wait ends, even when messages arrived meanwhile).
+Settings follow ../shared/notes/platform.md for the local Tansu broker: a session timeout of 10 s (B2), a short
+fetch wait (Tansu answers a fetch only when the wait ends, even when messages arrived meanwhile).
 """
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
 
 from streams.dead_letter import RawMessage
 from streams.intake import IntakeHandler, with_retries
@@ -35,23 +39,30 @@ class WorkerSettings:
     batch_size: int = 2000
 
 
-def consumer_for(settings: WorkerSettings) -> Any:
-    from kafka import KafkaConsumer
+def consumer_for(settings: WorkerSettings) -> KafkaConsumer:
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=settings.group_id,
+                             client_id=f"{settings.group_id}-{os.getpid()}", enable_auto_commit=False,
+                             auto_offset_reset="earliest", max_poll_records=settings.batch_size,
+                             fetch_max_wait_ms=FETCH_MAX_WAIT_MS, session_timeout_ms=10_000,
+                             heartbeat_interval_ms=1_000,
+                             # a batch may wait out a store outage (streams.intake.RETRY_DELAYS_S, ~2.5 min)
+                             max_poll_interval_ms=600_000)
+    consumer.subscribe([t.name for t in INTAKE], listener=LoggedAssignments())
+    return consumer
 
-    return KafkaConsumer(*(t.name for t in INTAKE), bootstrap_servers=settings.bootstrap,
-                         group_id=settings.group_id, client_id=f"{settings.group_id}-{os.getpid()}",
-                         enable_auto_commit=False, auto_offset_reset="earliest",
-                         max_poll_records=settings.batch_size, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                         session_timeout_ms=10_000, heartbeat_interval_ms=1_000,
-                         # a batch may wait out a store outage (streams.intake.RETRY_DELAYS_S, ~2.5 min)
-                         max_poll_interval_ms=600_000)
+
+class LoggedAssignments(ConsumerRebalanceListener):
+    """Which partitions this worker holds, in its log (operators and `bench scaling` read it)."""
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        log.info("partitions revoked: %d", len(revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("partitions assigned: %d", len(assigned))
 
 
 def next_offsets(records: Iterable[Any]) -> dict[Any, Any]:
     """The offsets to commit after `records`: one past the last record of each partition."""
-    from kafka import TopicPartition
-    from kafka.structs import OffsetAndMetadata
-
     last: dict[Any, int] = {}
     for r in records:
         tp = TopicPartition(r.topic, r.partition)
@@ -92,12 +103,10 @@ def run(settings: WorkerSettings, handler: IntakeHandler) -> None:
                          timing["handling_s"])
     finally:
         consumer.close(autocommit=False)
-        log.info("intake totals at exit %s", handler.totals)
+        log.info("intake totals at exit %s; %d batches", handler.totals, timing["batches"])
 
 
-def commit(consumer: Any, records: list[Any]) -> None:
-    from kafka.errors import CommitFailedError, KafkaError
-
+def commit(consumer: KafkaConsumer, records: list[Any]) -> None:
     try:
         consumer.commit(next_offsets(records))
     except (CommitFailedError, KafkaError) as e:
