@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.geography import Geography
 from projections.guard import RowGuard, anomaly
+from projections.inserts import Inserter
 from projections.rollup import grid_state_deltas, hourly_rollup
 from projections.rows import FORGOTTEN_SUBJECT, PROJECTED_TOPICS, RowMaker
 from projections.schema import COLUMNS, GRID_STATE
@@ -65,6 +66,14 @@ class Projector:
         self.handled = 0  # intake messages finished with (accepted + duplicates + rejected), as projected
         self.forgotten: set[str] = set()  # subjects of erased people: never written again
         self.observe: Callable[[Batch], None] | None = None  # told of every batch written (benchmarks)
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @client.setter
+    def client(self, client: Any) -> None:
+        self._client, self.inserter = client, Inserter(client)
 
     # -- start-up -------------------------------------------------------------------------------------------
     def recover(self) -> int:
@@ -170,16 +179,16 @@ class Projector:
         for table, rows in batch.tables.items():
             columns = COLUMNS[table]
             # Baseline registrations reach back years: one batch may span many partitions.
-            self.client.insert(f"{table}", [[r[c] for c in columns] for r in rows], column_names=columns,
-                               settings={"max_partitions_per_insert_block": 1000})
+            self.inserter.insert(table, [[r[c] for c in columns] for r in rows], columns,
+                                 settings={"max_partitions_per_insert_block": 1000})
         if batch.erased:  # rows projected before the erasure: unlink them too (synchronously, before moving on)
             # a lightweight UPDATE is immediate; a classic mutation waits for every monthly part to be rewritten
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
                                 parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(batch.erased)})
         self._write_grid_state(batch.tables.get("movements", []), batch.last)
-        self.client.insert("projection_position",
-                           [[self.name, batch.last, datetime.now(UTC), batch.anchor, max(batch.head, batch.last)]],
-                           column_names=["projector", "position", "updated_at", "chain_digest", "store_head"])
+        self.inserter.insert("projection_position",
+                             [[self.name, batch.last, datetime.now(UTC), batch.anchor, max(batch.head, batch.last)]],
+                             ["projector", "position", "updated_at", "chain_digest", "store_head"])
         self.position = batch.last
         self.handled += sum(r["accepted"] + r["duplicates"] + r["rejected"]
                             for r in batch.tables.get("intake_ledger", []))
@@ -203,8 +212,8 @@ class Projector:
         grids = self.geography.grids
         rows = [[g, grids[g].village_code if g in grids else "", grids[g].town_code if g in grids else "",
                  version, *self.grid_state[g]] for g in sorted(changed)]
-        self.client.insert("grid_population", rows,
-                           column_names=["grid_code", "village_code", "town_code", "version", *GRID_STATE])
+        self.inserter.insert("grid_population", rows,
+                             ["grid_code", "village_code", "town_code", "version", *GRID_STATE])
 
     # -- loops ----------------------------------------------------------------------------------------------
     def catch_up(self, progress: Callable[[int], None] = lambda _: None) -> int:

@@ -80,10 +80,17 @@ class Flaky:
         return getattr(self.client, name)
 
     def insert(self, *args, **kwargs):
+        self.fail_while_down()
+        return self.client.insert(*args, **kwargs)
+
+    def data_insert(self, *args, **kwargs):
+        self.fail_while_down()
+        return self.client.data_insert(*args, **kwargs)
+
+    def fail_while_down(self):
         if time.monotonic() < self.down_until:
             self.failed += 1
             raise ConnectionError("ClickHouse is unreachable (injected)")
-        return self.client.insert(*args, **kwargs)
 
 
 def test_the_projector_waits_for_clickhouse_and_catches_up(config, geography):

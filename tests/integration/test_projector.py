@@ -73,17 +73,17 @@ def test_a_crash_between_writes_neither_loses_nor_doubles_rows(config, geography
     projector.run_once()
     # simulate a crash after the fact rows of the next batch were written, before its position was
     saved = projector.position
-    original_insert = client.insert
+    original_insert = client.data_insert
 
-    def insert_then_crash(table, *args, **kwargs):
-        original_insert(table, *args, **kwargs)
-        if table == "grid_population":
+    def insert_then_crash(context, *args, **kwargs):
+        original_insert(context, *args, **kwargs)
+        if context.table.strip("`") == "grid_population":
             raise KeyboardInterrupt("crash")
 
-    client.insert = insert_then_crash
+    client.data_insert = insert_then_crash
     with pytest.raises(KeyboardInterrupt):
         projector.run_once()
-    client.insert = original_insert
+    client.data_insert = original_insert
     restarted = bootstrap(config, geography).projector
     assert restarted.recover() == saved
     restarted.catch_up()
