@@ -74,7 +74,7 @@ def bench_one(kind: str, root: Path, messages: list[Any], base_env: dict[str, st
                 rss_mb = peak_rss_mb(worker.pid)
             naive = naive_pipeline(stack.servers, len(messages), stack.client, f"naive_{kind}")
             log = (config.data_dir / "logs" / "worker.log").read_text(errors="replace").splitlines()
-            progress(next((line.split("] ")[-1] for line in reversed(log) if "intake totals" in line), ""),
+            progress(next((line.split(" INFO ")[-1] for line in reversed(log) if "intake totals" in line), ""),
                      final=True)
             events = stack.reader.recorder.max_notification_id()
             ceiling, save_ceiling = ceilings(stack.reader, kind, root, len(messages), config.batch_size)
@@ -241,7 +241,19 @@ def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: 
                           ("put ceiling", "ceiling_events_per_s"), ("ratio", "ratio"),
                           ("worker MB", "worker_peak_rss_mb")],
                 NOTES)
+    for r in results:
+        naive, save, rss = r["ratio_vs_naive"], r["ratio_vs_save"], r["worker_peak_rss_mb"]
+        print(f"{r['store']}: end to end ÷ naive {naive:.2f} ({verdict(naive >= NAIVE_TARGET, f'≥ {NAIVE_TARGET}')}), "
+              f"÷ save ceiling {save:.2f} ({verdict(save >= SAVE_TARGET, f'≥ {SAVE_TARGET}')}), "
+              f"worker {rss} MB ({verdict(rss < RSS_TARGET_MB, f'< {RSS_TARGET_MB} MB')})")
     return results
+
+
+NAIVE_TARGET, SAVE_TARGET, RSS_TARGET_MB = 0.3, 0.8, 400
+
+
+def verdict(met: bool, target: str) -> str:
+    return f"target {target}: {'met' if met else 'NOT met'}"
 
 
 def bench_domain(config: Config, *, stores: str, messages: int, seed: int) -> list[dict[str, Any]]:
