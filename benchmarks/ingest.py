@@ -28,6 +28,7 @@ from gridflow.pipeline import (
 from projections.projector import all_notifications
 from streams.producer import kafka_producer, publish
 from streams.simulator import Simulator
+from streams.worker import relax_garbage_collection
 
 ADMIN_PG = os.environ.get("GRIDFLOW_BENCH_POSTGRES", "postgresql://gridflow:gridflow@127.0.0.1:5432/postgres")
 
@@ -225,6 +226,7 @@ AES-GCM, insert). Both ceilings also write the same person-key and message-ledge
 
 
 def bench_ingest(config: Config, *, stores: str, days: int, scale: float, seed: int) -> list[dict[str, Any]]:
+    relax_garbage_collection()  # as in the worker: the ceilings and the naive pipeline get the same collector
     geo = bootstrap(config).geography
     messages = list(Simulator(geo, start=date(2026, 8, 1), days=days, scale=scale, seed=seed,
                               bad_share=0.01).messages())
@@ -260,6 +262,7 @@ def bench_domain(config: Config, *, stores: str, messages: int, seed: int) -> li
     """`gridflow bench domain`: a realistic mix of intake commands (the simulator's, bad ones included; parsed
     beforehand) applied to the domain and saved in batches with encryption and per-person keys, beside the
     store's ceilings on the same events."""
+    relax_garbage_collection()  # as in the worker
     geo = bootstrap(config).geography
     season = Simulator(geo, start=date(2026, 7, 1), days=92, scale=0.1, seed=seed, bad_share=0.01).messages()
     mix = [m for _, m in zip(range(messages), season, strict=False)]

@@ -10,6 +10,7 @@ fetch wait (Tansu answers a fetch only when the wait ends, even when messages ar
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -73,6 +74,7 @@ def next_offsets(records: Iterable[Any]) -> dict[Any, Any]:
 def run(settings: WorkerSettings, handler: IntakeHandler) -> None:
     """Run until SIGTERM/SIGINT; the batch in hand is finished and committed first."""
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    relax_garbage_collection()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -104,6 +106,17 @@ def run(settings: WorkerSettings, handler: IntakeHandler) -> None:
     finally:
         consumer.close(autocommit=False)
         log.info("intake totals at exit %s; %d batches", handler.totals, timing["batches"])
+
+
+def relax_garbage_collection() -> None:
+    """The intake allocates hundreds of objects a message but leaves almost no cyclic garbage (25,661 objects after
+    the bench's 31,518 messages). With Python's default thresholds (700, 10, 10) the collector still made 12 full
+    passes over the growing heap there, up to 424 ms each and 15 % of the worker's time: a stall for every message
+    waiting. Collections of young objects every 50,000 allocations instead: no full pass in that run, the longest
+    pause 164 ms, ~1.25x the messages/s, and freshness p99 at 1 k events/s 554 instead of 914-1,090 ms. What
+    start-up built (reference data, schemas, modules) lives as long as the process: left out of every pass."""
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
 
 
 def commit(consumer: KafkaConsumer, records: list[Any]) -> None:
