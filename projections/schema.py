@@ -28,12 +28,6 @@ MIGRATIONS = (  # idempotent changes to tables created by earlier versions
     "ALTER TABLE movements ADD COLUMN IF NOT EXISTS assigned_grid LowCardinality(String)",
     "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS store_head UInt64",
 )
-# A projector batch makes a small part in five or six tables. Below 10 MB a part is kept "packed", in one file
-# instead of files per column: on ext4 that halved an insert's time in chdb (8.5 against 16 ms for 200 rows), and
-# the inserts are most of the time from a stored event to its row. Merged parts above it are stored as usual.
-MIGRATIONS += tuple(f"ALTER TABLE {table} MODIFY SETTING min_bytes_for_full_part_storage = 10485760" for table in (
-    "movements", "grid_population", "grid_hourly", "scenic_gate_counts", "intake_ledger", "intake_rejects",
-    "erasures", "projection_position", "alert_events", "access_log", "projection_anomalies"))
 SCHEMA_VERSION = hashlib.sha256((DDL + "\n".join(MIGRATIONS)).encode()).hexdigest()[:16]
 # Tables of rows that carry the notification id they came from (deleted past the position on recovery).
 COLUMNS = {"movements": MOVEMENT_COLUMNS, "intake_ledger": LEDGER_COLUMNS, "intake_rejects": REJECT_COLUMNS,

@@ -58,16 +58,6 @@ def test_projected_rows_match_the_store(config, geography, system, stored):
         rows(client, "SELECT sum(population_delta) FROM movements")
 
 
-def test_a_batch_s_small_parts_are_kept_packed_in_one_file(config, geography, system, stored):
-    """Small inserts are most of a row's way to the dashboards; one file per part instead of files per column."""
-    client = projected(system)
-    storage = rows(client, "SELECT table, groupUniqArray(part_storage_type) FROM system.parts "
-                           "WHERE database = currentDatabase() AND active AND NOT startsWith(table, 'ref_') "
-                           "GROUP BY table")  # reference tables are loaded once, not per batch
-    assert {"movements", "grid_hourly", "intake_ledger", "projection_position"} <= {t for t, _ in storage}
-    assert all(kinds == ["Packed"] for _, kinds in storage), storage
-
-
 def test_no_identity_reaches_clickhouse(config, geography, system, stored):
     client = projected(system)
     dump = "\n".join(str(r) for r in rows(client, "SELECT * FROM movements"))
