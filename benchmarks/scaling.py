@@ -43,8 +43,13 @@ def run_with(workers: int, root: Path, messages: list[Any], base_env: dict[str, 
             procs = [running.enter_context(intake_worker(config, stack.servers, log, group_id=f"scaling-{workers}"))
                      for log in logs]
             # the group settles before any message is there, so a rebalance at start is not timed as throughput
-            wait_until(lambda: settled(logs), lambda: f"{workers} workers joining their group", timeout_s=300,
-                       alive=lambda: all(p.poll() is None for p in procs), every_s=0.2)
+            try:
+                wait_until(lambda: settled(logs), lambda: f"{workers} workers joining their group", timeout_s=300,
+                           alive=lambda: all(p.poll() is None for p in procs), every_s=0.2)
+            except RuntimeError:
+                last_lines = [log.read_text(errors="replace").splitlines()[-3:]
+                              for log, p in zip(logs, procs, strict=True) if p.poll() is not None]
+                raise RuntimeError(f"a worker stopped: {last_lines}") from None
             running.enter_context(following(stack.projector))
             producer = kafka_producer(stack.servers)
             publish(producer, messages)
