@@ -16,6 +16,7 @@ log = logging.getLogger("gridflow.intake")
 # Infrastructure gets about two and a half minutes to come back (a database restart, a broker election) before
 # the worker gives up on a batch; what a message holds never makes a batch fail (it becomes a reject).
 RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15, 30, 30, 30, 30)
+STATUSES = ("accepted", "duplicate", "redelivered", "rejected")  # what becomes of each message of a batch
 
 
 def with_retries(handle: Callable[[Sequence[RawMessage]], BatchResult], records: Sequence[RawMessage],
@@ -42,7 +43,7 @@ class IntakeHandler:
         self.population = population
         self.dead_letters = dead_letters
         self.prefix = f"kafka:{cluster_id}:" if cluster_id else "kafka:"
-        self.totals = {"accepted": 0, "duplicate": 0, "redelivered": 0, "rejected": 0, "decided_again": 0}
+        self.totals = {**dict.fromkeys(STATUSES, 0), "decided_again": 0}
 
     def source_of(self, record: RawMessage) -> str:
         return f"{self.prefix}{record.topic}:{record.partition}"
@@ -57,7 +58,7 @@ class IntakeHandler:
             self.dead_letters.publish((o, raw_at[(o.item.source, o.item.position)]) for o in result.rejects)
 
         result = self.population.process(items, before_commit=publish_rejects)
-        for status in ("accepted", "duplicate", "redelivered", "rejected"):
+        for status in STATUSES:
             self.totals[status] += result.count(status)
         self.totals["decided_again"] += result.attempts - 1
         return result
