@@ -12,11 +12,12 @@ from typing import Any
 class Inserter:
     def __init__(self, client: Any):
         self.client = client
-        self._contexts: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+        self._contexts: dict[tuple[Any, ...], Any] = {}
 
     def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str],
                settings: dict[str, Any] | None = None) -> None:
-        key = (self.client.database, table, tuple(columns))
+        # the settings travel in the context, so they are part of what it is kept under
+        key = (self.client.database, table, tuple(columns), tuple(sorted((settings or {}).items())))
         context = self._contexts.get(key)
         if context is None:
             context = self.client.create_insert_context(table, column_names=list(columns), settings=settings)
