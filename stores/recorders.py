@@ -18,13 +18,6 @@ SIDE_TABLES = (
 )
 
 
-def side_rows(cursor: Any, mark: str, kwargs: dict[str, Any]) -> None:
-    if kwargs.get("person_keys"):
-        cursor.executemany(f"INSERT INTO person_keys VALUES ({mark}, {mark})", kwargs["person_keys"])
-    if kwargs.get("message_digests"):
-        cursor.executemany(f"INSERT INTO intake_messages VALUES ({mark}, {mark})", kwargs["message_digests"])
-
-
 class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
     def create_table(self) -> None:
         super().create_table()
@@ -33,7 +26,10 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
                 cursor.execute(ddl.format(blob="BLOB"))
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        side_rows(c, "?", kwargs)
+        if kwargs.get("person_keys"):
+            c.executemany("INSERT INTO person_keys VALUES (?, ?)", kwargs["person_keys"])
+        if kwargs.get("message_digests"):
+            c.executemany("INSERT INTO intake_messages VALUES (?, ?)", kwargs["message_digests"])
         return super()._insert_events(c, stored_events, **kwargs)
 
 

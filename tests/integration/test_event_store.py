@@ -111,3 +111,28 @@ def test_workers_opening_a_new_postgres_store_at_once_all_open_it(tmp_path, pg_u
                                 text=True, env={**env, "GRIDFLOW_DATA_DIR": str(tmp_path / f"{n}")}) for n in range(6)]
     outcomes = [(w.wait(timeout=120), w.stdout.read().strip(), w.stderr.read()) for w in workers]
     assert [(code, out) for code, out, _ in outcomes] == [(0, "0")] * 6, [err[-300:] for _, _, err in outcomes]
+
+
+def test_the_recorder_keeps_every_byte_and_refuses_a_batch_with_a_known_message_whole(store_config, geography):
+    """The stores take a batch's events, person keys and message digests in one statement per table (in binary on
+    PostgreSQL): bytes that a text encoding would have to escape come back exactly, and a message id already in
+    the ledger refuses the whole batch, events included."""
+    from uuid import uuid4
+
+    from eventsourcing.persistence import IntegrityError, StoredEvent
+
+    population = bootstrap(store_config, geography).store  # held: the recorder's pool closes with it
+    recorder = population.recorder
+    awkward = bytes(range(256)) + b"\\x00'\"{},\\\\"
+    events = [StoredEvent(uuid4(), 1, "tests:Awkward", awkward + bytes([n])) for n in range(3)]
+    recorder.insert_events(events, person_keys=[("p-awkward", awkward)], message_digests=[("m-1", "d-1")])
+    stored = recorder.select_events(events[1].originator_id)
+    assert [e.state for e in stored] == [awkward + bytes([1])]
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT key FROM person_keys WHERE pseudonym = 'p-awkward'")
+        assert bytes(cursor.fetchone()["key"]) == awkward
+    before = recorder.max_notification_id()
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([StoredEvent(uuid4(), 1, "tests:Awkward", b"x")],
+                               message_digests=[("m-2", "d-2"), ("m-1", "d-1")])
+    assert recorder.max_notification_id() == before
