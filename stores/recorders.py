@@ -30,7 +30,17 @@ class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
             c.executemany("INSERT INTO person_keys VALUES (?, ?)", kwargs["person_keys"])
         if kwargs.get("message_digests"):
             c.executemany("INSERT INTO intake_messages VALUES (?, ?)", kwargs["message_digests"])
-        return super()._insert_events(c, stored_events, **kwargs)
+        if not stored_events:
+            return []
+        # The library inserts one event per execute to read each rowid back: 8 % of the intake. In one write
+        # transaction nothing else inserts, and each new rowid is the largest plus one, so the batch's rowids
+        # (its notification ids) are the last one's and those just before it.
+        c.executemany(self.insert_events_statement, [
+            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id, s.originator_version,
+             s.topic, s.state) for s in stored_events])
+        c.execute("SELECT last_insert_rowid()")
+        last = c.fetchone()[0]
+        return list(range(last - len(stored_events) + 1, last + 1))
 
 
 RECORDER_FOR = {

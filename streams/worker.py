@@ -74,8 +74,14 @@ def next_offsets(records: Iterable[Any]) -> list[TopicPartition]:
 
 
 def polled_records(consumer: Consumer, batch_size: int) -> list[RawMessage]:
+    """What has arrived, up to a batch. `consume` alone would wait for a full batch or its timeout: at a quiet
+    hour's rate every message would wait the whole timeout, so it waits only for the first one."""
+    first = consumer.poll(IDLE_POLL_S)
+    if first is None:
+        return []
+    rest = consumer.consume(num_messages=batch_size - 1, timeout=0) if batch_size > 1 else []
     records = []
-    for message in consumer.consume(num_messages=batch_size, timeout=IDLE_POLL_S):
+    for message in [first, *rest]:
         if message.error() is None:
             records.append(RawMessage(message.topic(), message.partition(), message.offset(), message.key(),
                                       message.value()))

@@ -115,8 +115,9 @@ def test_workers_opening_a_new_postgres_store_at_once_all_open_it(tmp_path, pg_u
 
 def test_the_recorder_keeps_every_byte_and_refuses_a_batch_with_a_known_message_whole(store_config, geography):
     """The stores take a batch's events, person keys and message digests in one statement per table (in binary on
-    PostgreSQL): bytes that a text encoding would have to escape come back exactly, and a message id already in
-    the ledger refuses the whole batch, events included."""
+    PostgreSQL): bytes that a text encoding would have to escape come back exactly, the notification ids returned
+    are those the log gives them, and a message id already in the ledger refuses the whole batch, events
+    included."""
     from uuid import uuid4
 
     from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -125,7 +126,8 @@ def test_the_recorder_keeps_every_byte_and_refuses_a_batch_with_a_known_message_
     recorder = population.recorder
     awkward = bytes(range(256)) + b"\\x00'\"{},\\\\"
     events = [StoredEvent(uuid4(), 1, "tests:Awkward", awkward + bytes([n])) for n in range(3)]
-    recorder.insert_events(events, person_keys=[("p-awkward", awkward)], message_digests=[("m-1", "d-1")])
+    ids = recorder.insert_events(events, person_keys=[("p-awkward", awkward)], message_digests=[("m-1", "d-1")])
+    assert ids == [n.id for n in recorder.select_notifications(start=None, limit=10)][-3:]
     stored = recorder.select_events(events[1].originator_id)
     assert [e.state for e in stored] == [awkward + bytes([1])]
     with recorder.datastore.transaction(commit=False) as cursor:
