@@ -137,9 +137,12 @@ def relax_garbage_collection() -> None:
 
 
 def commit(consumer: Consumer, records: list[RawMessage]) -> None:
+    # If the group moved on (a rebalance) or the broker is away, the next owner gets these messages again and the
+    # store recognises them by their positions, so nothing is lost or applied twice.
     try:
-        consumer.commit(offsets=next_offsets(records), asynchronous=False)
+        committed = consumer.commit(offsets=next_offsets(records), asynchronous=False) or []
+        reason = "; ".join(f"{tp.topic}:{tp.partition} {tp.error}" for tp in committed if tp.error)
     except KafkaException as e:
-        # the group moved on (a rebalance) or the broker is away: the next owner gets these messages again and
-        # the store recognises them by their positions, so nothing is lost or applied twice
-        log.warning("offsets not committed (%s: %s); the store skips the redelivery", type(e).__name__, e)
+        reason = str(e)
+    if reason:
+        log.warning("offsets not committed (%s); the store skips the redelivery", reason)
