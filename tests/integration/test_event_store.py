@@ -133,6 +133,10 @@ def test_the_recorder_keeps_every_byte_and_refuses_a_batch_with_a_known_message_
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT key FROM person_keys WHERE pseudonym = 'p-awkward'")
         assert bytes(cursor.fetchone()["key"]) == awkward
+    recorder.insert_events([], person_keys=[("p-alone", b"\x00k")])  # side rows without events
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT key FROM person_keys WHERE pseudonym = 'p-alone'")
+        assert bytes(cursor.fetchone()["key"]) == b"\x00k"
     before = recorder.max_notification_id()
     with pytest.raises(IntegrityError):
         recorder.insert_events([StoredEvent(uuid4(), 1, "tests:Awkward", b"x")],
