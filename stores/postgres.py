@@ -15,6 +15,9 @@ from stores.recorders import SIDE_TABLES
 class KeyedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.datastore.enable_db_functions:  # that path of the library never writes the side rows
+            raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS must be off: person keys and the message ledger are "
+                             "written with the events")
         # The library's insert, with two changes. The events go in binary (%b, not %s): psycopg then sends each
         # state as bytes instead of escaping it into a text array with a regex per field (a worker's batch of
         # 6,000 events: 430 -> 85 ms). And the side rows go in the same statement, as arrays, not as a pipelined

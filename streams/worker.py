@@ -3,7 +3,8 @@
 Each poll returns what the broker has for this member, up to a batch: a full batch under load, a small fresh one
 when quiet, with no per-message machinery in between. At-least-once, as before: offsets are committed only after
 the batch's effects are committed with their Kafka positions in the store, so whatever a crash or a rebalance
-redelivers is recognised there and skipped. A rebalance can only happen inside `consume`, never during a batch.
+redelivers is recognised there and skipped. A rebalance happens only inside `poll`/`consume`, never while a
+batch is handled; records of a partition given up in that call are dropped (`polled_records`).
 
 The consumer is librdkafka's (confluent-kafka), not kafka-python's: the worker is bound by one core, and
 kafka-python decodes every record in that core's Python thread, 84-120 us of CPU a message (a fifth of the
@@ -34,7 +35,7 @@ from streams.topics import INTAKE
 log = logging.getLogger("gridflow.worker")
 IDLE_POLL_S = 0.5
 FETCH_MAX_WAIT_MS = 100
-PREFETCH_KB = 16_384  # librdkafka's read-ahead per partition queue (default 64 MB): the worker's memory stays small
+PREFETCH_KB = 16_384  # librdkafka's read-ahead for the whole consumer (default 64 MB): the worker stays small
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ def next_offsets(records: Iterable[Any]) -> list[TopicPartition]:
 
 def polled_records(consumer: Consumer, batch_size: int) -> list[RawMessage]:
     """What has arrived, up to a batch. `consume` alone would wait for a full batch or its timeout: at a quiet
-    hour's rate every message would wait the whole timeout, so it waits only for the first one."""
+    hour's rate every message would wait the whole timeout, so it waits only for the first one.
+
+    librdkafka runs a rebalance's callbacks inside these calls, in queue order with the messages: one call can
+    return records of a partition and then give that partition up. Only the records of partitions still held are
+    kept; the others belong to the next owner, who gets them from the last committed offset."""
     first = consumer.poll(IDLE_POLL_S)
     if first is None:
         return []
@@ -85,9 +90,14 @@ def polled_records(consumer: Consumer, batch_size: int) -> list[RawMessage]:
         if message.error() is None:
             records.append(RawMessage(message.topic(), message.partition(), message.offset(), message.key(),
                                       message.value()))
+        elif message.offset() is not None and message.offset() >= 0:
+            # librdkafka skips a message set it cannot read (CRC, decompression): not silently
+            log.error("unreadable message(s) skipped by the consumer at %s:%s@%s: %s", message.topic(),
+                      message.partition(), message.offset(), message.error())
         elif message.error().code() != KafkaError._PARTITION_EOF:
             log.warning("consumer: %s", message.error())
-    return records
+    held = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+    return [r for r in records if (r.topic, r.partition) in held]
 
 
 def run(settings: WorkerSettings, handler: IntakeHandler) -> None:

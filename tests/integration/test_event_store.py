@@ -142,3 +142,11 @@ def test_the_recorder_keeps_every_byte_and_refuses_a_batch_with_a_known_message_
         recorder.insert_events([StoredEvent(uuid4(), 1, "tests:Awkward", b"x")],
                                message_digests=[("m-2", "d-2"), ("m-1", "d-1")])
     assert recorder.max_notification_id() == before
+
+
+def test_a_postgres_store_refuses_the_library_path_that_skips_the_side_rows(tmp_path, pg_url, geography,
+                                                                             monkeypatch):
+    """eventsourcing's database-function insert writes events only: person keys and the ledger would be lost."""
+    monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
+    with pytest.raises(Exception, match="POSTGRES_ENABLE_DB_FUNCTIONS must be off"):
+        bootstrap(make_config(tmp_path / "gf", GRIDFLOW_EVENT_STORE=pg_url), geography).store.recorder
