@@ -114,10 +114,10 @@ def test_workers_opening_a_new_postgres_store_at_once_all_open_it(tmp_path, pg_u
 
 
 def test_the_recorder_keeps_every_byte_and_refuses_a_batch_with_a_known_message_whole(store_config, geography):
-    """The stores take a batch's events, person keys and message digests in one statement per table (in binary on
-    PostgreSQL): bytes that a text encoding would have to escape come back exactly, the notification ids returned
-    are those the log gives them, and a message id already in the ledger refuses the whole batch, events
-    included."""
+    """The stores take a batch's events, person keys and message digests in a few statements, not one per row
+    (in binary on PostgreSQL): bytes that a text encoding would have to escape come back exactly, the notification
+    ids returned are those the log gives them, and a message id already in the ledger refuses the whole batch,
+    events included."""
     from uuid import uuid4
 
     from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -149,4 +149,4 @@ def test_a_postgres_store_refuses_the_library_path_that_skips_the_side_rows(tmp_
     """eventsourcing's database-function insert writes events only: person keys and the ledger would be lost."""
     monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
     with pytest.raises(Exception, match="POSTGRES_ENABLE_DB_FUNCTIONS must be off"):
-        bootstrap(make_config(tmp_path / "gf", GRIDFLOW_EVENT_STORE=pg_url), geography).store.recorder
+        bootstrap(make_config(tmp_path / "gf", GRIDFLOW_EVENT_STORE=pg_url), geography)
