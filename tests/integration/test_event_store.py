@@ -149,4 +149,4 @@ def test_a_postgres_store_refuses_the_library_path_that_skips_the_side_rows(tmp_
     """eventsourcing's database-function insert writes events only: person keys and the ledger would be lost."""
     monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
     with pytest.raises(Exception, match="POSTGRES_ENABLE_DB_FUNCTIONS must be off"):
-        bootstrap(make_config(tmp_path / "gf", GRIDFLOW_EVENT_STORE=pg_url), geography)
+        bootstrap(make_config(tmp_path / "gf", GRIDFLOW_EVENT_STORE=pg_url), geography).store.close()
