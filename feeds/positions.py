@@ -109,7 +109,17 @@ class PostgresPositions(MemoryPositions):
                                "updated_at = excluded.updated_at", [_values(p) for p in positions])
 
     def close(self) -> None:
-        self.db.close()  # the advisory lock goes with the session
+        # Released here, not left to the session's end: closing returns before the server has ended the session,
+        # so a publisher taking over at once could still find the lock held. A crashed publisher's lock still goes
+        # with its session.
+        import psycopg
+
+        if not self.db.closed:
+            try:
+                self.db.execute("SELECT pg_advisory_unlock_all()")
+            except psycopg.Error:  # the connection is already gone, and its lock with it
+                pass
+        self.db.close()
 
 
 def _now() -> str:
