@@ -24,6 +24,9 @@ from projections.schema import COLUMNS, GRID_STATE
 log = logging.getLogger("gridflow.projector")
 TOPICS_READ = sorted(PROJECTED_TOPICS)
 RETRY_DELAYS_S = (0.5, 1, 2, 5, 10, 20, 30)  # then every 30 s: the projector waits for ClickHouse, it never gives up
+# An idle projector rewrites its position row this often, so that silence means it stopped (an operations alert
+# rule, alerting/operations.py) rather than that nothing arrived.
+HEARTBEAT_S = 60.0
 
 
 def all_notifications(recorder: Any, page: int = 20_000) -> Iterator[Any]:
@@ -66,6 +69,7 @@ class Projector:
         self.handled = 0  # intake messages finished with (accepted + duplicates + rejected), as projected
         self.forgotten: set[str] = set()  # subjects of erased people: never written again
         self.observe: Callable[[Batch], None] | None = None  # told of every batch written (benchmarks)
+        self.written_at = time.monotonic()  # when the position row was last written
 
     @property
     def client(self) -> Any:
@@ -189,11 +193,22 @@ class Projector:
         self.inserter.insert("projection_position",
                              [[self.name, batch.last, datetime.now(UTC), batch.anchor, max(batch.head, batch.last)]],
                              ["projector", "position", "updated_at", "chain_digest", "store_head"])
-        self.position = batch.last
+        self.position, self.written_at = batch.last, time.monotonic()
         self.handled += sum(r["accepted"] + r["duplicates"] + r["rejected"]
                             for r in batch.tables.get("intake_ledger", []))
         if self.observe is not None:
             self.observe(batch)
+
+    def heartbeat(self) -> None:
+        """The position row again, with the time and the store's head: nothing new, and the projector alive."""
+        anchor = self.chain.anchor(self.position) if self.chain is not None else ""
+        if self.chain is not None and not anchor:
+            return  # a row without the digest would replace the anchor kept at this position
+        head = self.recorder.max_notification_id() or 0
+        self.inserter.insert("projection_position", [[self.name, self.position, datetime.now(UTC), anchor,
+                                                      max(head, self.position)]],
+                             ["projector", "position", "updated_at", "chain_digest", "store_head"])
+        self.written_at = time.monotonic()
 
     def _write_grid_state(self, movements: list[dict[str, Any]], version: int) -> None:
         changed = set()
@@ -225,17 +240,19 @@ class Projector:
         return total
 
     def follow(self, stop: Callable[[], bool], idle_sleep_s: float = 0.05,
-               on_wait: Callable[[str], None] = lambda text: None) -> None:
+               on_wait: Callable[[str], None] = lambda text: None, heartbeat_s: float = HEARTBEAT_S) -> None:
         """Keep up with the log: project whatever the intake has committed as soon as it is there (waiting for
         small batches to grow, to spare ClickHouse inserts, cost ~0.5 s of freshness at 1 k events/s and saved no
         measurable intake). When ClickHouse or the store fails, wait and recover (rows past the position are
-        rewritten), however long it takes."""
+        rewritten), however long it takes. While idle, the position row is rewritten every `heartbeat_s`."""
         failures = 0
         while not stop():
             try:
                 if failures:
                     self.recover()
                 n = self.run_once()
+                if n == 0 and time.monotonic() - self.written_at >= heartbeat_s:
+                    self.heartbeat()
                 failures = 0
             except ProjectionAheadOfStore:
                 raise

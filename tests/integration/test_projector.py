@@ -1,5 +1,6 @@
 """The projector on the real embedded ClickHouse (chdb): counts, current state, crash recovery, idempotency."""
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -122,3 +123,20 @@ def test_the_privacy_scan_finds_a_planted_id_number_and_nothing_else(config, geo
     client.command("INSERT INTO intake_rejects (notification_id, seq, source, position, message_id, reason) "
                    "VALUES (999999, 0, 'x', 0, 'leaked 11010519491231002X here', 'test')")
     assert queries.plaintext_id_numbers(client) == [("intake_rejects.message_id", "leaked 11010519491231002X here")]
+
+
+def test_an_idle_follower_rewrites_its_position_row_keeping_the_chain_anchor(config, geography, system, stored):
+    """Operations alert when the position row goes stale: an idle projector must still write it, and the row it
+    writes must keep the anchor `gridflow verify` reads at that position."""
+    projector = system.recovered_projector()
+    projector.catch_up()
+    client = system.clickhouse
+    before = rows(client, "SELECT position, updated_at, chain_digest FROM projection_position FINAL")
+    assert len(before) == 1 and before[0][2]
+    started = time.monotonic()
+    projector.follow(lambda: time.monotonic() - started > 1.0, heartbeat_s=0.3)
+    after = rows(client, "SELECT position, updated_at, chain_digest, store_head FROM projection_position FINAL")
+    assert after[0][0] == before[0][0] and after[0][1] > before[0][1]  # same position, written again
+    assert after[0][2] == before[0][2] and after[0][3] == stored.recorder.max_notification_id()
+    assert queries.chain_anchors(client) == {before[0][0]: bytes.fromhex(before[0][2])}
+    assert system.chain.verify().intact
