@@ -31,8 +31,10 @@ class Folder:
 
 FOLDERS = (Folder("gridflow", "网格治理"), Folder("gridflow-priority", "重点人员（联络专班）", liaison_only=True),
            Folder("gridflow-rules", "网格预警规则"),
-           Folder("gridflow-priority-rules", "重点人员预警规则", liaison_only=True))
-RULE_FOLDERS = {"gridflow": "gridflow-rules", "gridflow-priority": "gridflow-priority-rules"}  # group → folder
+           Folder("gridflow-priority-rules", "重点人员预警规则", liaison_only=True),
+           Folder("gridflow-operations-rules", "运维告警"))
+RULE_FOLDERS = {"gridflow": "gridflow-rules", "gridflow-priority": "gridflow-priority-rules",  # group → folder
+                "gridflow-operations": "gridflow-operations-rules"}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ SELECT reason AS `原因`, count() AS `拒收` FROM intake_rejects WHERE $__time
 GROUP BY reason ORDER BY `拒收` DESC, reason""", unit="none", w=8))
         .with_panel(stat_panel(
             "投影新鲜度",
-            "距投影程序最近一次写入 ClickHouse 的秒数；跟随运行时应为几秒，持续增大说明投影停止。",
+            "距投影程序最近一次写入 ClickHouse 的秒数；空闲时每分钟也写一次，"
+            "超过 5 分钟说明投影停止（运维告警：投影程序停止）。",
             """
 SELECT greatest(0, dateDiff('second', max(updated_at), $__toTime)) AS `距上次写入` FROM projection_position""",
                                unit="s", steps=FRESH_STEPS, w=8))

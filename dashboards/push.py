@@ -1,7 +1,8 @@
 """`gridflow grafana push`: upsert by uid, over Grafana's HTTP API (grafana-client), everything the catalogue
 defines — the liaison team, the folders with their permissions, the ClickHouse datasource, the dashboards, the
-alert rule groups, the contact point and the notification policy. Each object is read first and written only
-when it differs from what gridflow wants, so a second push changes nothing; a dry run only reads.
+alert rule groups, the contact points (gridflow's webhook, the operations webhook) and the notification policy.
+Each object is read first and written only when it differs from what gridflow wants, so a second push changes
+nothing; a dry run only reads.
 
 Secrets cannot be read back (Grafana returns them redacted), so the datasource password and the webhook token
 are sent when their object is created or changed for another reason."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
@@ -17,6 +19,7 @@ from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaU
 from dashboards.catalogue import FOLDERS, LIAISON_TEAM, dashboards, folder_permissions, provisioned, rule_groups
 
 SECRET_SETTINGS = ("authorization_credentials", "password")
+OPERATIONS_URL = "GRIDFLOW_OPERATIONS_ALERT_URL"  # the operations contact point's webhook (provisioning file)
 
 
 class PushFailed(Exception):
@@ -70,7 +73,8 @@ class Pusher:
         self.dashboards(folder_uids)
         self.rule_groups(folder_uids)
         alerting = provisioned("alerting/gridflow.yaml", env)
-        self.contact_point(alerting["contactPoints"][0])
+        for point in alerting["contactPoints"]:
+            self.contact_point(point)
         self.policy({k: v for k, v in alerting["policies"][0].items() if k != "orgId"})
         return self.changes
 
@@ -163,6 +167,7 @@ def _absent_as_none(read: Callable[[], Any]) -> Any:
 
 def push(url: str, token: str, env: Mapping[str, str], dry_run: bool = False,
          say: Callable[[str], None] = print, timeout_s: float = 10) -> list[Change]:
+    check_operations_url(env.get(OPERATIONS_URL, ""))
     api = GrafanaApi.from_url(url, credential=token, timeout=timeout_s)
     try:
         return Pusher(api, dry_run, say).push(env)
@@ -176,6 +181,14 @@ def push(url: str, token: str, env: Mapping[str, str], dry_run: bool = False,
         raise PushFailed(f"Grafana at {url} failed: {_first_line(str(e))}") from None
     except OSError as e:  # niquests' connection errors are OSErrors: refused, unknown host, TLS
         raise PushFailed(f"no Grafana answers at {url}: {_first_line(str(e))}") from None
+
+
+def check_operations_url(url: str) -> None:
+    """Operations alerts need somewhere to go; the URL is not repeated (a chat robot's carries its token)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PushFailed(f"{OPERATIONS_URL} (or {OPERATIONS_URL}_FILE) must be the http(s) URL of the webhook that "
+                         "receives operations alerts" + ("" if url else ": it is not set"))
 
 
 def _first_line(text: str) -> str:

@@ -26,7 +26,7 @@ def cmd_export(system: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_push(system: Any, args: argparse.Namespace) -> int:
-    from dashboards.push import PushFailed, push
+    from dashboards.push import OPERATIONS_URL, PushFailed, push
     from gridflow.secret_files import secret_value
     from gridflow.serving import webhook_token
 
@@ -34,7 +34,8 @@ def cmd_push(system: Any, args: argparse.Namespace) -> int:
     if not token:
         raise OperatorError("give a Grafana service-account token: --token, GRAFANA_TOKEN or GRAFANA_TOKEN_FILE")
     env = {**os.environ, "CLICKHOUSE_PASSWORD": secret_value(os.environ, "CLICKHOUSE_PASSWORD") or "",
-           "GRIDFLOW_WEBHOOK_TOKEN": webhook_token(system.config)}
+           "GRIDFLOW_WEBHOOK_TOKEN": webhook_token(system.config),
+           OPERATIONS_URL: secret_value(os.environ, OPERATIONS_URL) or ""}
     try:
         changes = push(args.url.rstrip("/"), token, env, dry_run=args.dry_run)
     except PushFailed as e:

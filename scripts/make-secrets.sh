@@ -2,7 +2,8 @@
 # Creates the secret files docker-compose.yml hands to the containers, one random value per file (no trailing
 # newline), keeping every file that exists already: run it again safely; delete a file to make it anew.
 # Usage: scripts/make-secrets.sh [DIR]   (default: $GRIDFLOW_SECRETS_DIR, else ./secrets)
-# Not made here: accounts.json (`gridflow accounts add`), the Kafka keystore (scripts/kafka-certs.sh HOST).
+# Not made here: accounts.json (`gridflow accounts add`), the Kafka keystore (scripts/kafka-certs.sh HOST), and
+# operations_alert_url (the operators' own webhook URL, see .env.example).
 set -euo pipefail
 dir=${1:-${GRIDFLOW_SECRETS_DIR:-./secrets}}
 command -v openssl >/dev/null || { echo "make-secrets: openssl is needed (apt-get install openssl)" >&2; exit 2; }

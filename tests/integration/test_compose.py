@@ -207,7 +207,7 @@ def test_no_secret_value_is_inline(compose):
             assert not (SECRETISH.search(key) and "${" in str(value)), f"{name}.{key} comes from .env"
     grafana = compose["services"]["grafana"]
     start = " ".join(grafana["entrypoint"])
-    for secret in ("clickhouse_password", "gridflow_webhook_token"):
+    for secret in ("clickhouse_password", "gridflow_webhook_token", "operations_alert_url"):
         assert f"$(cat /run/secrets/{secret})" in start and secret in grafana["secrets"]
     assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
     serve = compose["services"]["gridflow-serve"]

@@ -19,7 +19,9 @@ from dashboards.push import PushFailed, push
 from gridflow.cli import main
 
 TOKEN = "glsa_fake_service_account_token"
-ENV = {"CLICKHOUSE_PASSWORD": "ch-secret", "GRIDFLOW_WEBHOOK_TOKEN": "hook-secret"}
+OPS_URL = "https://oncall.example.gov.cn/hooks/gridflow"
+ENV = {"CLICKHOUSE_PASSWORD": "ch-secret", "GRIDFLOW_WEBHOOK_TOKEN": "hook-secret",
+       "GRIDFLOW_OPERATIONS_ALERT_URL": OPS_URL}
 
 
 class FakeGrafana:
@@ -236,6 +238,14 @@ def test_push_creates_everything_by_uid_and_a_second_push_changes_nothing(grafan
     hook = grafana.contact_points["gridflow-webhook"]
     assert hook["type"] == "webhook" and hook["settings"]["authorization_credentials"] == "hook-secret"
     assert grafana.policy["receiver"] == hook["name"]
+    # operations rules: a folder of their own, routed by team=operations to the operations webhook
+    assert rules["projector_stopped"]["folderUID"] == "gridflow-operations-rules"
+    assert rules["projector_stopped"]["labels"]["team"] == "operations"
+    ops = grafana.contact_points["gridflow-operations-webhook"]
+    assert ops["type"] == "webhook" and ops["settings"]["url"] == OPS_URL
+    assert grafana.policy["routes"] == [{"receiver": ops["name"], "object_matchers": [["team", "=", "operations"]],
+                                         "group_by": ["rule_id"], "group_wait": "30s", "group_interval": "5m",
+                                         "repeat_interval": "1h"}]
 
     writes = len(grafana.writes)
     second = push(grafana.url, TOKEN, ENV, say=lambda _: None)
@@ -271,6 +281,16 @@ def test_a_wrong_token_and_no_grafana_are_one_line_errors(grafana, tmp_path, mon
     with pytest.raises(PushFailed, match="refuses the token"):
         push(grafana.url, "wrong", ENV, say=lambda _: None)
     monkeypatch.setenv("GRIDFLOW_DATA_DIR", str(tmp_path / "gf"))
+    for url, why in (("", "it is not set"), ("oncall.example.gov.cn/hook?key=s3cret", "webhook that receives")):
+        monkeypatch.setenv("GRIDFLOW_OPERATIONS_ALERT_URL", url)
+        assert main(["grafana", "push", "--url", grafana.url, "--token", TOKEN]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and why in err and "s3cret" not in err and "Traceback" not in err, err
+    assert grafana.writes == []  # refused before anything was sent
+    monkeypatch.delenv("GRIDFLOW_OPERATIONS_ALERT_URL")
+    url_file = tmp_path / "operations_alert_url"
+    url_file.write_text(OPS_URL + "\n")
+    monkeypatch.setenv("GRIDFLOW_OPERATIONS_ALERT_URL_FILE", str(url_file))  # as compose's secret file
     for url, token, expected in ((grafana.url, "wrong", "refuses the token (401)"),
                                  ("http://127.0.0.1:9", TOKEN, "no Grafana answers at http://127.0.0.1:9")):
         assert main(["grafana", "push", "--url", url, "--token", token]) == 2
