@@ -15,6 +15,7 @@ def add_bench_commands(sub: Any) -> None:
     ingest = bench_sub.add_parser("ingest", help="end-to-end events/s vs the event store's batched-write ceiling")
     season(ingest, 7, 0.05)
     ingest.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
+    ingest.add_argument("--rounds", type=count, default=3, help="runs per store; the verdicts are on the medians")
     ingest.set_defaults(func=run_bench)
     domain = bench_sub.add_parser("domain", help="intake commands → domain → store vs the store's ceilings")
     domain.add_argument("--messages", type=count, default=100_000)
@@ -79,5 +80,5 @@ def run_bench(system: Any, args: argparse.Namespace) -> int:
     else:
         from benchmarks.ingest import bench_ingest
 
-        bench_ingest(config, stores=args.store, days=args.days, scale=args.scale, seed=args.seed)
+        bench_ingest(config, stores=args.store, days=args.days, scale=args.scale, seed=args.seed, rounds=args.rounds)
     return 0
