@@ -1,14 +1,18 @@
 """Alert rules for the people who run gridflow, not for grid workers: the projector stopped or fell behind, the
 intake fell silent in the daytime, a feed's messages are being refused. Grafana evaluates them (provisioned by
 dashboards/alert_rules.py into the folder 运维告警, labelled team=operations, routed to the operations contact
-point); the built-in evaluator does not, since it raises grid alerts. docs/operations.md section 8 says what to do
-about each.
+point); the built-in evaluator does not, since it raises grid alerts; `gridflow health` checks them once (for cron
+or a monitoring agent: exit status 1 when one holds). docs/operations.md section 8 says what to do about each.
 
 Each query returns one row per firing instance: strings (its labels), then one number `value` > 0. Plugin macros
 only ($__toTime is the evaluation time, $__timeFilter the rule's window back from it), as for the grid rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from alerting.macros import QueryContext, expand
 
 TEAM = "operations"
 DISTRICT_TZ = "Asia/Shanghai"
@@ -24,6 +28,14 @@ class OperationsRule:
     summary: str  # "{label}" and "{value}" placeholders (a Go template in Grafana)
     window_s: int = 900  # how far back $__timeFilter reaches
     pending_s: int = 0  # how long the condition must hold before the alert fires (Grafana's `for`)
+
+    def firing(self, client: Any, now: datetime) -> list[str]:
+        """The summaries of the instances whose condition holds at `now`, the macros expanded as the plugin does
+        (Grafana also waits `pending_s` before it alerts)."""
+        result = client.query(expand(self.sql, QueryContext.window(now, self.window_s)))
+        rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+        return [self.summary.format_map({**{k: str(v) for k, v in row.items()}, "value": f"{row['value']:.0f}"})
+                for row in rows if row["value"] > 0]
 
 
 STALE_S, BACKLOG, SILENT_MIN, DAY_HOURS = 300, 10_000, 30, (8, 21)
@@ -47,11 +59,12 @@ FROM projection_position GROUP BY projector HAVING value > {BACKLOG}""",
     OperationsRule(
         "intake_silent", "接入中断",
         f"白天（{DAY_HOURS[0]}:00–{DAY_HOURS[1] + 1}:00，区时）超过 {SILENT_MIN} 分钟没有任何接入消息被处理："
-        "接入程序、Kafka 或各数据源停了。",
+        "接入程序、Kafka 或各数据源停了（从未接入过消息的新系统不算）。",
         f"""
 SELECT 'intake' AS component, toFloat64(dateDiff('minute', max(recorded_at), $__toTime)) AS value
 FROM intake_ledger
-HAVING value >= {SILENT_MIN} AND toHour($__toTime, '{DISTRICT_TZ}') BETWEEN {DAY_HOURS[0]} AND {DAY_HOURS[1]}""",
+HAVING count() > 0 AND value >= {SILENT_MIN}
+   AND toHour($__toTime, '{DISTRICT_TZ}') BETWEEN {DAY_HOURS[0]} AND {DAY_HOURS[1]}""",
         "已 {value} 分钟没有处理任何接入消息"),
     OperationsRule(
         "reject_surge", "数据源拒收激增",

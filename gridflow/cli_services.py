@@ -1,4 +1,4 @@
-"""`gridflow` commands of the read side and the services: replay, verify, as-of, report, serve, kpi, audit.
+"""`gridflow` commands of the read side and the services: replay, verify, as-of, report, serve, kpi, health, audit.
 Read-side commands are `relayable`: while `gridflow serve` (or the demo's page) holds the embedded ClickHouse,
 they run through the running server instead (gridflow.relay)."""
 from __future__ import annotations
@@ -137,6 +137,23 @@ def cmd_kpi(system: Gridflow, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(system: Gridflow, args: argparse.Namespace) -> int:
+    """The operations alert rules, checked once: 1 when any of them holds (for cron or a monitoring agent)."""
+    from alerting.operations import OPERATIONS_RULES
+
+    now = args.at or datetime.now(UTC)
+    firing = 0
+    for rule in OPERATIONS_RULES:
+        found = rule.firing(system.clickhouse, now)
+        firing += bool(found)
+        print(f"{rule.title}（{rule.id}）：{'触发 FIRING' if found else '正常 OK'}")
+        for summary in found:
+            print(f"  {summary}")
+    print(f"health: {firing} of {len(OPERATIONS_RULES)} operations rules firing at {now.isoformat()}",
+          file=sys.stderr)
+    return 1 if firing else 0
+
+
 def cmd_audit(system: Gridflow, args: argparse.Namespace) -> int:
     """Who read person-level data or was denied, when and why."""
     from projections.alert_queries import access_log
@@ -198,6 +215,9 @@ def add_commands(sub: Any) -> None:
     kpi_scope.add_argument("--town")
     kpi.add_argument("--at", type=aware_datetime, help="business time (default: now)")
     relayable(kpi, cmd_kpi)
+    health = sub.add_parser("health", help="check the operations alert rules once (exit 1 when one holds)")
+    health.add_argument("--at", type=aware_datetime, help="evaluation time, ISO 8601 (default: now)")
+    relayable(health, cmd_health)
     audit = sub.add_parser("audit", help="the access audit")
     audit_sub = audit.add_subparsers(dest="audit", required=True)
     audit_access = audit_sub.add_parser("access", help="reads of person-level data and denials")

@@ -131,6 +131,25 @@ def test_operations_rules_fire_on_a_stopped_projector_a_backlog_a_silent_day_and
     assert firing("intake_silent", t + timedelta(hours=13, minutes=45)) == []  # 23:45 in the district: night
 
 
+def test_health_checks_the_operations_rules_once_and_says_which_hold(config, geography, tmp_path, capsys):
+    """`gridflow health`: exit 0 on a fresh system (nothing has stopped: nothing ever ran), 1 with the rule and its
+    summary when the projector's row has gone stale."""
+    from gridflow.cli import build_parser, run
+
+    system = bootstrap(config, geography)
+    t = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)
+    assert run(system, build_parser().parse_args(["health", "--at", t.isoformat()])) == 0
+    out = capsys.readouterr().out
+    assert out.count("正常 OK") == len(OPERATIONS_RULES) and "FIRING" not in out
+    system.clickhouse.insert("projection_position", [["main", 10, t - timedelta(minutes=7), "", 10]],
+                             ["projector", "position", "updated_at", "chain_digest", "store_head"])
+    assert run(system, build_parser().parse_args(["health", "--at", t.isoformat()])) == 1
+    captured = capsys.readouterr()
+    assert "投影程序停止（projector_stopped）：触发 FIRING\n  投影程序 main 已 420 秒未写入" in captured.out
+    assert captured.out.count("正常 OK") == len(OPERATIONS_RULES) - 1
+    assert "health: 1 of 4 operations rules firing" in captured.err
+
+
 MAY_BE_EMPTY = {"投影异常", "目前离开责任区域"}  # nothing of the kind in the demo week
 
 
