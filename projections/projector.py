@@ -200,13 +200,17 @@ class Projector:
             self.observe(batch)
 
     def heartbeat(self) -> None:
-        """The position row again, with the time and the store's head: nothing new, and the projector alive."""
-        anchor = self.chain.anchor(self.position) if self.chain is not None else ""
-        if self.chain is not None and not anchor:
-            return  # a row without the digest would replace the anchor kept at this position
+        """The position row again, with the time and the store's head: nothing new, and the projector alive. It
+        carries the chain's digest at the position (after a restart only the store has it), since it replaces
+        the row `gridflow verify` reads that anchor from. A store that ends before the position was replaced
+        under us: that is raised, never covered by a fresh row."""
         head = self.recorder.max_notification_id() or 0
-        self.inserter.insert("projection_position", [[self.name, self.position, datetime.now(UTC), anchor,
-                                                      max(head, self.position)]],
+        if head < self.position:
+            raise ProjectionAheadOfStore(f"ClickHouse has projected up to #{self.position} but the event store "
+                                         f"now ends at #{head}: it was replaced; replay into fresh tables")
+        anchor = "" if self.chain is None else \
+            self.chain.anchor(self.position) or self.chain.stored_anchor(self.position)
+        self.inserter.insert("projection_position", [[self.name, self.position, datetime.now(UTC), anchor, head]],
                              ["projector", "position", "updated_at", "chain_digest", "store_head"])
         self.written_at = time.monotonic()
 

@@ -124,6 +124,12 @@ class EventChain:
             return self._head[1].hex()
         return ""
 
+    def stored_anchor(self, notification_id: int) -> str:
+        """The chain digest stored at this position as hex (empty if not chained yet): read, not remembered."""
+        rows = self._execute(f"SELECT notification_id, digest FROM event_chain WHERE notification_id = {self.mark}",
+                             (notification_id,))
+        return rows[0][1].hex() if rows else ""
+
     def seal(self) -> int:
         """Chain everything stored past the head."""
         added, start = 0, self.head()[0] + 1

@@ -128,11 +128,12 @@ def test_the_privacy_scan_finds_a_planted_id_number_and_nothing_else(config, geo
 def test_an_idle_follower_rewrites_its_position_row_keeping_the_chain_anchor(config, geography, system, stored):
     """Operations alert when the position row goes stale: an idle projector must still write it, and the row it
     writes must keep the anchor `gridflow verify` reads at that position."""
-    projector = system.recovered_projector()
-    projector.catch_up()
+    system.recovered_projector().catch_up()
     client = system.clickhouse
     before = rows(client, "SELECT position, updated_at, chain_digest FROM projection_position FINAL")
     assert len(before) == 1 and before[0][2]
+    restarted = bootstrap(config, geography)  # a restart on a quiet store: its chain knows no head in memory yet
+    projector = restarted.recovered_projector()
     started = time.monotonic()
     projector.follow(lambda: time.monotonic() - started > 1.0, heartbeat_s=0.3)
     after = rows(client, "SELECT position, updated_at, chain_digest, store_head FROM projection_position FINAL")
@@ -140,3 +141,6 @@ def test_an_idle_follower_rewrites_its_position_row_keeping_the_chain_anchor(con
     assert after[0][2] == before[0][2] and after[0][3] == stored.recorder.max_notification_id()
     assert queries.chain_anchors(client) == {before[0][0]: bytes.fromhex(before[0][2])}
     assert system.chain.verify().intact
+    projector.position += 1_000  # as if the store had been replaced by an older one under the follower
+    with pytest.raises(ProjectionAheadOfStore, match="was replaced"):
+        projector.heartbeat()  # raised, never hidden under a fresh row
