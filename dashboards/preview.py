@@ -238,7 +238,7 @@ def render_all(client: Any, out: Path, start: datetime | None = None, end: datet
     use_cjk_font()
     out.mkdir(parents=True, exist_ok=True)
     latest = {"business": "SELECT max(occurred_at) FROM movements",
-              "recorded": "SELECT max(updated_at) FROM projection_position"}
+              "recorded": "SELECT max(recorded_at) FROM intake_ledger"}  # the position row is rewritten idle
     written = []
     for board, model in dashboards():
         until = end or _latest(client, latest[board.clock])

@@ -9,13 +9,16 @@ labels.town_code), labels.severity, annotations.summary, startsAt/endsAt, values
 The payload is checked before anything is stored; a malformed one is refused whole (`BadPayload`, a 422). An
 alert whose grid label is missing or not in the reference geography is not refused — Grafana would drop it — but
 routed to its town (by the town_code label) or else to the district from the start, with the reason in its
-evidence (`unplaced`)."""
+evidence (`unplaced`). Operations alerts (label team=operations) are not grid alerts: the notification policy
+routes them elsewhere, and one that arrives here anyway (a contact-point test, an edited policy) is ignored and
+counted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from alerting.operations import TEAM as OPERATIONS_TEAM
 from alerting.rules import RULE_BY_ID, SLA_S
 from domain.alert_desk import AlertDesk
 from domain.alerts import AlertClosed
@@ -88,9 +91,12 @@ def parse_payload(payload: Any) -> list[GrafanaAlert]:
 
 
 def apply_grafana_payload(desk: AlertDesk, geo: Geography, payload: Any, now: datetime) -> dict[str, Any]:
-    raised = repeated = resolved = unplaced = 0
+    raised = repeated = resolved = unplaced = ignored = 0
     for alert in parse_payload(payload):
         labels, annotations = alert.labels, alert.annotations
+        if labels.get("team") == OPERATIONS_TEAM:  # for whoever runs gridflow (a misrouted one): not a grid alert
+            ignored += 1
+            continue
         rule_id = labels.get("rule_id") or labels.get("alertname", "grafana")
         rule = RULE_BY_ID.get(rule_id)
         # A catalogue rule's alert names its finding (labels rule_id + finding_key, from the rule's own SQL): it
@@ -122,4 +128,4 @@ def apply_grafana_payload(desk: AlertDesk, geo: Geography, payload: Any, now: da
             evidence=evidence, ack_sla_s=sla_s, at=alert.starts_at or now, source="grafana",
             level="grid" if grid else "town" if town else "district")
         raised, repeated = raised + new, repeated + (not new)
-    return {"raised": raised, "repeated": repeated, "resolved": resolved, "unplaced": unplaced}
+    return {"raised": raised, "repeated": repeated, "resolved": resolved, "unplaced": unplaced, "ignored": ignored}

@@ -29,3 +29,7 @@ make_secret gridflow_webhook_token openssl rand -hex 24
 for department in tourism civil_affairs public_security; do  # feeds/catalogue.yaml's departments
   make_secret "gridflow_feed_key_$department" openssl rand -base64 32
 done
+if [ ! -s "$dir/operations_alert_url" ]; then  # the operators' own: Grafana does not start without it
+  echo "missing $dir/operations_alert_url: write the webhook URL that receives operations alerts into it" \
+       "(printf '%s' 'https://…' > $dir/operations_alert_url; docs/operations.md section 1, step 3)"
+fi

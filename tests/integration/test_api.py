@@ -129,7 +129,7 @@ def test_grafanas_webhook_raises_one_alert_then_resolves_it(world, http):
     }
     hook = {"Authorization": "Bearer webhook-secret"}
     assert http.post("/api/grafana/webhook", json=firing, headers=hook).json() == \
-        {"raised": 1, "repeated": 0, "resolved": 0, "unplaced": 0}
+        {"raised": 1, "repeated": 0, "resolved": 0, "unplaced": 0, "ignored": 0}
     world.now[0] = world.now[0].replace(hour=world.now[0].hour + 1)
     again = dict(firing, alerts=[dict(firing["alerts"][0], values={"B": 9500, "C": 1},
                                       startsAt="2026-08-01T10:30:00Z")])

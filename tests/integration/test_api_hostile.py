@@ -129,6 +129,15 @@ def test_an_alert_for_an_unknown_grid_goes_to_the_district_flagged_as_unplaced(h
     assert not [a for a in http.get("/api/alerts", headers=worker).json() if a["evidence"].get("unplaced")]
 
 
+def test_an_operations_alert_routed_here_by_mistake_is_ignored_not_made_a_grid_alert(http, world):
+    response = http.post("/api/grafana/webhook", headers=HOOK, json=firing(
+        fingerprint="f-ops", labels={"rule_id": "projector_stopped", "team": "operations", "projector": "main"}))
+    assert response.status_code == 200 and response.json()["ignored"] == 1 and response.json()["raised"] == 0
+    world.project()
+    district = {"Authorization": f"Bearer {world.tokens['district']}"}
+    assert not [a for a in http.get("/api/alerts", headers=district).json() if a["rule_id"] == "projector_stopped"]
+
+
 def test_bad_query_values_are_a_4xx_with_one_line(http, world):
     auditor = {"Authorization": f"Bearer {world.tokens['auditor']}"}
     response = http.get("/api/audit/access", params={"since": "last tuesday"}, headers=auditor)

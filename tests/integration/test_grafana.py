@@ -124,11 +124,15 @@ def test_operations_rules_fire_on_a_stopped_projector_a_backlog_a_silent_day_and
     assert firing("projector_stopped", t - timedelta(minutes=6)) == []  # 4 minutes: not yet
     assert firing("projection_backlog", t) == [{"projector": "main", "value": 49_000}]
     assert by_rule["projection_backlog"]["for"] == "5m"
-    assert firing("reject_surge", t) == [{"feed": "rental", "reason": "schema_violation", "value": 60}]
+    assert firing("reject_surge", t) == [{"feed": "rental", "value": 60}]
     assert firing("reject_surge", t + timedelta(minutes=45)) == []  # out of its window
     assert firing("intake_silent", t) == []
     assert firing("intake_silent", t + timedelta(minutes=45)) == [{"component": "intake", "value": 50}]
+    assert firing("intake_silent", t + timedelta(minutes=24, seconds=50)) == []  # 29 minutes 50 seconds
     assert firing("intake_silent", t + timedelta(hours=13, minutes=45)) == []  # 23:45 in the district: night
+    morning = datetime(2026, 8, 4, 0, 0, 30, tzinfo=UTC)  # 08:00:30: the night is not counted as silence
+    assert firing("intake_silent", morning) == []
+    assert firing("intake_silent", morning + timedelta(minutes=30)) == [{"component": "intake", "value": 30}]
 
 
 def test_health_checks_the_operations_rules_once_and_says_which_hold(config, geography, tmp_path, capsys):
