@@ -1,8 +1,9 @@
 """Alert rules for the people who run gridflow, not for grid workers: the projector stopped or fell behind, the
-intake fell silent in the daytime, a feed's messages are being refused. Grafana evaluates them (provisioned by
-dashboards/alert_rules.py into the folder 运维告警, labelled team=operations, routed to the operations contact
-point); the built-in evaluator does not, since it raises grid alerts; `gridflow health` checks them once (for cron
-or a monitoring agent: exit status 1 when one holds). docs/operations.md section 8 says what to do about each.
+intake fell behind its feeds or silent in the daytime, a feed's messages are being refused. Grafana evaluates
+them (provisioned by dashboards/alert_rules.py into the folder 运维告警, labelled team=operations, routed to the
+operations contact point); the built-in evaluator does not, since it raises grid alerts; `gridflow health`
+checks them once (for cron or a monitoring agent: exit status 1 when one holds). docs/operations.md section 8
+says what to do about each.
 
 Each query returns one row per firing instance: strings (its labels), then one number `value` > 0. Plugin macros
 only ($__toTime is the evaluation time, $__timeFilter the rule's window back from it), as for the grid rules."""
@@ -38,7 +39,7 @@ class OperationsRule:
                 for row in rows if row["value"] > 0]
 
 
-STALE_S, BACKLOG, SILENT_MIN, DAY_HOURS = 300, 10_000, 30, (8, 21)
+STALE_S, BACKLOG, SILENT_MIN, DAY_HOURS, WAIT_S = 300, 10_000, 30, (8, 21), 300
 REJECTS_MIN, REJECT_SHARE = 50, 0.1
 
 OPERATIONS_RULES = (
@@ -56,6 +57,15 @@ FROM projection_position GROUP BY projector HAVING value > {STALE_S}""",
 SELECT projector, toFloat64(toInt64(argMax(store_head, updated_at)) - toInt64(max(position))) AS value
 FROM projection_position GROUP BY projector HAVING value > {BACKLOG}""",
         "投影程序 {projector} 积压 {value} 条通知", pending_s=300),
+    OperationsRule(
+        "intake_lag", "接入延迟",
+        f"10 分钟内某一数据源有消息在 Kafka 中等了 {WAIT_S // 60} 分钟以上才被处理：接入程序跟不上数据源"
+        "（旺季高峰、事件库变慢），或刚从停机中恢复、正在追赶。",
+        f"""
+SELECT {FEED} AS feed, toFloat64(intDiv(max(waited_ms), 60000)) AS value
+FROM intake_ledger WHERE $__timeFilter(recorded_at)
+GROUP BY feed HAVING max(waited_ms) > {WAIT_S * 1000}""",
+        "数据源 {feed} 的消息等了 {value} 分钟才被处理", window_s=600),
     OperationsRule(
         "intake_silent", "接入中断",
         f"白天（{DAY_HOURS[0]}:00–{DAY_HOURS[1] + 1}:00，区时）超过 {SILENT_MIN} 分钟没有任何接入消息被处理："

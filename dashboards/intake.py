@@ -1,6 +1,6 @@
 """数据接入与审计 — the intake's health and the audit trail, on recording (wall-clock) time: messages per kind,
-rejects by reason, dead letters, how fresh the projection is, the age of the last chain anchor, projection
-anomalies, and reads of person-level data with denials."""
+how long they waited in Kafka, rejects by reason, dead letters, how fresh the projection is, the age of the last
+chain anchor, projection anomalies, and reads of person-level data with denials."""
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard as Board
@@ -19,7 +19,7 @@ def dashboard() -> Dashboard:
     return finished(
         Board("数据接入与审计").uid(UID).tags(["gridflow", "operations"]).time("now-24h", "now")
         .timezone("Asia/Shanghai")
-        .description("接入链路的健康与审计：各类消息量、拒收原因、死信、投影新鲜度、哈希链锚点时长、投影异常、个人数据访问与拒绝。按记录时间（系统时钟）统计。")
+        .description("接入链路的健康与审计：各类消息量、接入等待、拒收原因、死信、投影新鲜度、哈希链锚点时长、投影异常、个人数据访问与拒绝。按记录时间（系统时钟）统计。")
         .with_panel(timeseries_panel(
             "各类消息量",
             "每个时间段内接入处理的消息数（接收、重复与拒收合计），按消息类别。",
@@ -52,6 +52,14 @@ SELECT toInt64(argMax(store_head, updated_at)) - toInt64(max(position)) AS `积�
         .with_panel(stat_panel("哈希链锚点时长", "距最近一次写入事件哈希链锚点（gridflow verify 用来核对）的秒数。", """
 SELECT greatest(0, dateDiff('second', max(updated_at), $__toTime)) AS `锚点时长`
 FROM projection_position WHERE chain_digest != ''""", unit="s", steps=FRESH_STEPS, w=8))
+        .with_panel(timeseries_panel(
+            "接入等待",
+            "每个时间段内各类消息在 Kafka 中等待处理的最长秒数（生产时间到写入事件库）；持续上升说明接入程序跟不上"
+            "（运维告警：接入延迟，超过 5 分钟）。",
+            f"""
+SELECT $__timeInterval(recorded_at) AS time, {KIND} AS kind, max(waited_ms) / 1000 AS `等待秒数`
+FROM intake_ledger WHERE $__timeFilter(recorded_at)
+GROUP BY time, kind ORDER BY time, kind""", unit="s", series="kind", w=16))
         .with_panel(table_panel(
             "投影异常",
             "投影时不得不修正（超出列范围、缺值）或无法投影的事件，按原因与处理方式统计；不会悄悄丢弃。",

@@ -142,10 +142,12 @@ class Population(Application):
         for source, outcomes in by_source.items():
             rejected = [{"position": o.item.position, "message_id": o.item.message_id, "reason": o.reason}
                         for o in outcomes if o.status == "rejected"]
+            published = [o.item.published_at for o in outcomes if o.item.published_at is not None]
             self._cursor(unit, source).advance(
                 source=source, first=outcomes[0].item.position, last=max(o.item.position for o in outcomes),
                 accepted=sum(o.status == "accepted" for o in outcomes),
-                duplicates=sum(o.status == "duplicate" for o in outcomes), rejected=rejected)
+                duplicates=sum(o.status == "duplicate" for o in outcomes), rejected=rejected,
+                oldest_published_at=min(published) if published else None)
         return result
 
     def _apply_isolated(self, unit: UnitOfWork, index: int, item: IntakeItem, known: dict[str, str]) -> Outcome:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -32,6 +33,7 @@ class IntakeItem:
     rejected: errors.Rejected | None = None
     message_id: str | None = None
     digest: str = ""  # of the message's content: a reused message id with other content is refused
+    published_at: datetime | None = None  # when the source published it (Kafka's timestamp), if it says
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The intake's own ledger (the position reached per source, and what was refused) and erasure tombstones."""
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -36,5 +37,7 @@ class IntakeCursor(Aggregate):
 
     @event("Advanced")
     def advance(self, source: str, first: int, last: int, accepted: int, duplicates: int,
-                rejected: list[dict]) -> None:
+                rejected: list[dict], oldest_published_at: datetime | None = None) -> None:
+        """`oldest_published_at`: when the stretch's oldest message was published (how long the intake made it
+        wait: the event's own timestamp minus this); absent in events recorded before it was kept."""
         self.position = last

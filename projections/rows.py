@@ -18,7 +18,8 @@ MOVEMENT_COLUMNS = (
     "nights", "non_local", "category", "message_id", "assigned_grid",
 )
 LEDGER_COLUMNS = ("notification_id", "recorded_at", "source", "first_position", "last_position", "accepted",
-                  "duplicates", "rejected")
+                  "duplicates", "rejected", "waited_ms")
+MAX_WAIT_S = 31 * 86_400
 REJECT_COLUMNS = ("notification_id", "seq", "recorded_at", "source", "position", "message_id", "reason")
 ERASURE_COLUMNS = ("notification_id", "recorded_at", "subject")
 GATE_COLUMNS = ("notification_id", "occurred_at", "interval_minutes", "area_code", "grid_code", "town_code",
@@ -193,10 +194,14 @@ def access_recorded(maker: RowMaker, nid: int, event: Any) -> Rows:
 
 @rows_for(IntakeCursor.Advanced)
 def intake_advanced(maker: RowMaker, nid: int, event: Any) -> Rows:
+    published = getattr(event, "oldest_published_at", None)  # not kept before 11-27
+    waited_s = (event.timestamp - published).total_seconds() if published is not None else 0
     yield "intake_ledger", {
         "notification_id": nid, "recorded_at": event.timestamp, "source": event.source,
         "first_position": event.first, "last_position": event.last, "accepted": event.accepted,
-        "duplicates": event.duplicates, "rejected": len(event.rejected)}
+        "duplicates": event.duplicates, "rejected": len(event.rejected),
+        # a producer's clock ahead of ours is no wait; a month is the column's sane ceiling
+        "waited_ms": round(min(max(waited_s, 0), MAX_WAIT_S) * 1000)}
     for seq, reject in enumerate(event.rejected):
         yield "intake_rejects", {"notification_id": nid, "seq": seq, "recorded_at": event.timestamp,
                                  "source": event.source, "position": reject["position"],

@@ -27,6 +27,7 @@ MIGRATIONS = (  # idempotent changes to tables created by earlier versions
     "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS chain_digest String",
     "ALTER TABLE movements ADD COLUMN IF NOT EXISTS assigned_grid LowCardinality(String)",
     "ALTER TABLE projection_position ADD COLUMN IF NOT EXISTS store_head UInt64",
+    "ALTER TABLE intake_ledger ADD COLUMN IF NOT EXISTS waited_ms UInt32",
 )
 SCHEMA_VERSION = hashlib.sha256((DDL + "\n".join(MIGRATIONS)).encode()).hexdigest()[:16]
 # Tables of rows that carry the notification id they came from (deleted past the position on recovery).

@@ -132,7 +132,8 @@ CREATE TABLE IF NOT EXISTS intake_ledger (
     last_position   Int64,
     accepted        UInt32,
     duplicates      UInt32,
-    rejected        UInt32
+    rejected        UInt32,
+    waited_ms       UInt32  -- how long the stretch's oldest message waited in Kafka (0: not known)
 ) ENGINE = MergeTree ORDER BY (source, notification_id);
 
 CREATE TABLE IF NOT EXISTS intake_rejects (

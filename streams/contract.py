@@ -135,17 +135,19 @@ def _identities(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_item(source: str, position: int, value: bytes | None, expected_kind: str | None,
-            received_at: datetime | None = None) -> IntakeItem:
+            received_at: datetime | None = None, published_at: datetime | None = None) -> IntakeItem:
     """One record → an intake item; never raises: whatever goes wrong reading it becomes a reject."""
     try:
         command, content_digest = _read(value, expected_kind, received_at)
     except errors.Rejected as rejected:
-        return IntakeItem(source, position, rejected=rejected, message_id=_message_id_if_any(value))
+        return IntakeItem(source, position, rejected=rejected, message_id=_message_id_if_any(value),
+                          published_at=published_at)
     except Exception as e:  # a bug reading one message must not stop the intake: isolate it
         log.exception("unexpected failure reading %s@%d", source, position)
         return IntakeItem(source, position, rejected=errors.Unprocessable(f"reading it failed ({type(e).__name__})"),
-                          message_id=_message_id_if_any(value))
-    return IntakeItem(source, position, command=command, message_id=command.message_id, digest=content_digest)
+                          message_id=_message_id_if_any(value), published_at=published_at)
+    return IntakeItem(source, position, command=command, message_id=command.message_id, digest=content_digest,
+                      published_at=published_at)
 
 
 def _message_id_if_any(value: bytes | None) -> str | None:

@@ -49,6 +49,7 @@ class RawMessage:
     offset: int
     key: bytes | None
     value: bytes | None  # None: a tombstone
+    timestamp_ms: int | None = None  # the record's Kafka timestamp (producer's CreateTime, or LogAppendTime)
 
 
 def dead_letter_value(outcome: Outcome, raw: RawMessage, cipher: AESCipher, vault: Vault | None = None) -> bytes:

@@ -33,6 +33,16 @@ def with_retries(handle: Callable[[Sequence[RawMessage]], BatchResult], records:
     return handle(records)
 
 
+def published_at(timestamp_ms: int | None) -> datetime | None:
+    """A Kafka timestamp as a time; None when the record has none (or one no datetime can hold)."""
+    if timestamp_ms is None or timestamp_ms <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 class IntakeHandler:
     """Synchronous and broker-agnostic, so it can be driven by the consumer loop (streams.worker) or by a test.
 
@@ -51,8 +61,8 @@ class IntakeHandler:
     def handle(self, records: Sequence[RawMessage]) -> BatchResult:
         received_at = datetime.now(UTC)
         raw_at = {(self.source_of(r), r.offset): r for r in records}
-        items = [to_item(self.source_of(r), r.offset, r.value, KIND_OF_TOPIC.get(r.topic), received_at)
-                 for r in records]
+        items = [to_item(self.source_of(r), r.offset, r.value, KIND_OF_TOPIC.get(r.topic), received_at,
+                         published_at(r.timestamp_ms)) for r in records]
 
         def publish_rejects(result: BatchResult) -> None:
             self.dead_letters.publish((o, raw_at[(o.item.source, o.item.position)]) for o in result.rejects)

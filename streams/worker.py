@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streams.dead_letter import RawMessage
 from streams.intake import IntakeHandler, with_retries
@@ -88,8 +88,9 @@ def polled_records(consumer: Consumer, batch_size: int) -> list[RawMessage]:
     records = []
     for message in [first, *rest]:
         if message.error() is None:
+            kind, at_ms = message.timestamp()
             records.append(RawMessage(message.topic(), message.partition(), message.offset(), message.key(),
-                                      message.value()))
+                                      message.value(), at_ms if kind != TIMESTAMP_NOT_AVAILABLE else None))
         elif message.offset() is not None and message.offset() >= 0:
             # librdkafka skips a message set it cannot read (CRC, decompression): not silently
             log.error("unreadable message(s) skipped by the consumer at %s:%s@%s: %s", message.topic(),

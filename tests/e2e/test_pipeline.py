@@ -1,6 +1,7 @@
 """End to end on the real parts: Tansu broker, the intake worker process, SQLite or PostgreSQL store, chdb."""
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -44,8 +45,13 @@ def test_a_season_streams_through_kafka_into_the_store_and_clickhouse(request, s
     config = make_config(tmp_path / "gf", **env)
     messages = season(geography)
     with local_stack(config, geography) as stack:
+        started = time.monotonic()
         published = stream_through(stack, messages)
         totals = queries.intake_totals(stack.client)
+        # how long messages waited in Kafka, from their Kafka timestamps: known for every stretch, within the run
+        waits = "SELECT min(waited_ms), max(waited_ms) FROM intake_ledger"
+        shortest, longest = stack.client.query(waits).result_rows[0]
+        assert 0 < shortest <= longest <= (time.monotonic() - started) * 1000
         letters = read_dead_letters(stack.servers, expected=totals["rejected"])
         # nothing lost: every message is stored or dead-lettered, exactly once
         assert published.count == len(messages)
