@@ -94,7 +94,8 @@ def draw_timeseries(ax: Any, result: PanelResult, span: tuple[datetime, datetime
             for t, b, v in zip(times, base, numbers, strict=True):
                 bottoms[t] = b + v
         else:
-            ax.plot(times, numbers, label=name, linewidth=1.2)
+            # Grafana's points "auto" marks a series too sparse for a line (a lone point draws nothing otherwise)
+            ax.plot(times, numbers, label=name, linewidth=1.2, marker="o" if len(times) < 3 else None, markersize=3)
     steps = [s for s in _steps(result.panel) if s.get("value") is not None]
     if custom.get("thresholdsStyle", {}).get("mode") == "line+area" and steps:
         top = max([s["value"] for s in steps] + [v for _, ns in series.values() for v in ns if v == v]) * 1.1
@@ -228,7 +229,8 @@ def _latest(client: Any, sql: str) -> datetime:
     latest = client.query(sql).result_rows[0][0]
     if latest is None or latest.year <= 1970:  # ClickHouse's max() of nothing is the epoch
         raise CannotPreview("nothing projected yet to preview: run the projector first, or give --to")
-    return latest.replace(tzinfo=UTC)
+    # the next whole minute: the plugin's time filter ends on a whole second, the latest row may be past it
+    return latest.replace(tzinfo=UTC, second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def render_all(client: Any, out: Path, start: datetime | None = None, end: datetime | None = None,
