@@ -17,7 +17,10 @@ class TopicSpec:
 
     @property
     def configs(self) -> dict[str, str]:
-        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_days * DAY_MS)}
+        # The broker's clock stamps each record: how long it waited (intake_ledger.waited_ms, the 接入延迟 rule)
+        # then does not depend on a feed's clock or on what timestamp a producer chose to send.
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_days * DAY_MS),
+                "message.timestamp.type": "LogAppendTime"}
 
 
 # Intake topics hold plaintext personal data from the feeds: keep them short-lived (7 days); the encrypted

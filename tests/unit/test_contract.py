@@ -81,6 +81,7 @@ def test_every_reason_code_is_documented():
 def test_the_topic_table_is_consistent():
     assert {TOPIC_OF_KIND[k] for k in KINDS} == {t.name for t in INTAKE}
     assert all(t.partitions >= 1 and "retention.ms" in t.configs for t in INTAKE)
+    assert all(t.configs["message.timestamp.type"] == "LogAppendTime" for t in INTAKE)  # waits on the broker's clock
 
 
 def test_every_event_that_yields_rows_is_a_projected_topic(geography, season):
