@@ -44,34 +44,30 @@ def rule_uid(rule: Rule) -> str:
 
 def api_rule(rule: Rule, folder_uid: str) -> dict[str, Any]:
     """POST/PUT /api/v1/provisioning/alert-rules shape."""
-    return _built(rule_uid(rule), rule.title, rule.sql, rule.window_s, 0, {"rule_id": rule.id},
-                  {"summary": go_template(rule.summary), "description": rule.description}, folder_uid,
-                  group_of(rule))
+    return _built(rule, rule_uid(rule), 0, {"rule_id": rule.id}, folder_uid, group_of(rule))
 
 
 def operations_api_rule(rule: OperationsRule, folder_uid: str) -> dict[str, Any]:
     """The same shape for an operations rule: team=operations routes it to the operations contact point."""
-    return _built("gridflow-ops-" + rule.id.replace("_", "-"), rule.title, rule.sql, rule.window_s, rule.pending_s,
-                  {"rule_id": rule.id, "team": TEAM},
-                  {"summary": go_template(rule.summary), "description": rule.description}, folder_uid,
-                  OPERATIONS_GROUP)
+    return _built(rule, "gridflow-ops-" + rule.id.replace("_", "-"), rule.pending_s, {"rule_id": rule.id, "team": TEAM},
+                  folder_uid, OPERATIONS_GROUP)
 
 
-def _built(uid: str, title: str, sql: str, window_s: int, pending_s: int, labels: dict[str, str],
-           annotations: dict[str, str], folder_uid: str, group: str) -> dict[str, Any]:
+def _built(rule: Rule | OperationsRule, uid: str, pending_s: int, labels: dict[str, str], folder_uid: str,
+           group: str) -> dict[str, Any]:
     """Query A is the SQL (table format: strings become labels, `value` the number); B fires every row (> 0)."""
     query = (rule_builder.Query("A").datasource_uid(DATASOURCE.uid or "")
-             .relative_time_range(RelativeTimeRange(window_s, 0))
-             .model(ClickHouseQueryBuilder(sql.strip()).ref_id("A")))
+             .relative_time_range(RelativeTimeRange(rule.window_s, 0))
+             .model(ClickHouseQueryBuilder(rule.sql.strip()).ref_id("A")))
     fires = expr.ExprTypeThresholdConditions().evaluator(
         expr.ExprTypeThresholdConditionsEvaluator().type("gt").params([0]))
     condition = (rule_builder.Query("B").datasource_uid("__expr__").relative_time_range(RelativeTimeRange(0, 0))
                  .model(expr.TypeThreshold().expression("A").conditions([fires]).ref_id("B")
                         .datasource(DataSourceRef("__expr__", "__expr__"))))
-    built = (rule_builder.Rule(title).uid(uid).queries([query, condition]).condition("B")
+    built = (rule_builder.Rule(rule.title).uid(uid).queries([query, condition]).condition("B")
              .for_val(f"{pending_s // 60}m" if pending_s else "0s").no_data_state("OK").exec_err_state("Error")
-             .is_paused(False).org_id(1).folder_uid(folder_uid).rule_group(group)
-             .labels(labels).annotations(annotations)).build()
+             .is_paused(False).org_id(1).folder_uid(folder_uid).rule_group(group).labels(labels)
+             .annotations({"summary": go_template(rule.summary), "description": rule.description})).build()
     return _json(built)
 
 
