@@ -190,10 +190,7 @@ class Projector:
             self.client.command("UPDATE movements SET subject = %(f)s WHERE subject IN %(s)s",
                                 parameters={"f": FORGOTTEN_SUBJECT, "s": sorted(batch.erased)})
         self._write_grid_state(batch.tables.get("movements", []), batch.last)
-        self.inserter.insert("projection_position",
-                             [[self.name, batch.last, datetime.now(UTC), batch.anchor, max(batch.head, batch.last)]],
-                             ["projector", "position", "updated_at", "chain_digest", "store_head"])
-        self.position, self.written_at = batch.last, time.monotonic()
+        self._write_position(batch.last, batch.anchor, max(batch.head, batch.last))
         self.handled += sum(r["accepted"] + r["duplicates"] + r["rejected"]
                             for r in batch.tables.get("intake_ledger", []))
         if self.observe is not None:
@@ -210,9 +207,12 @@ class Projector:
                                          f"now ends at #{head}: it was replaced; replay into fresh tables")
         anchor = "" if self.chain is None else \
             self.chain.anchor(self.position) or self.chain.stored_anchor(self.position)
-        self.inserter.insert("projection_position", [[self.name, self.position, datetime.now(UTC), anchor, head]],
+        self._write_position(self.position, anchor, head)
+
+    def _write_position(self, position: int, anchor: str, head: int) -> None:
+        self.inserter.insert("projection_position", [[self.name, position, datetime.now(UTC), anchor, head]],
                              ["projector", "position", "updated_at", "chain_digest", "store_head"])
-        self.written_at = time.monotonic()
+        self.position, self.written_at = position, time.monotonic()
 
     def _write_grid_state(self, movements: list[dict[str, Any]], version: int) -> None:
         changed = set()
